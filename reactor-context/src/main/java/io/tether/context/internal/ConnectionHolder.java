@@ -1,0 +1,220 @@
+package io.tether.context.internal;
+
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.ConnectionFactory;
+import io.tether.context.IllegalTransactionStateException;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Operators;
+import reactor.core.publisher.Sinks;
+import reactor.util.context.Context;
+
+/**
+ * One physical connection as a scope holds it: acquired eagerly (given at construction) or lazily (on
+ * the first {@link #connection()} call), always released by the scope that created the holder, exactly
+ * once, with any open transaction rolled back and auto-commit restored first.
+ */
+public final class ConnectionHolder {
+
+	private static final int NONE = 0;
+	private static final int ACQUIRING = 1;
+	private static final int READY = 2;
+	private static final int RELEASED = 3;
+
+	private final ConnectionFactory factory;
+	private final String description;
+
+	// guarded by this
+	private int state;
+	private Sinks.@Nullable One<Connection> pending;
+	private @Nullable Context acquireContext;
+
+	// written once before publication (eager) or under the lock (lazy), read lock-free afterwards
+	private volatile @Nullable ScopedConnection connection;
+	private volatile @Nullable Mono<Connection> ready;
+	private boolean initialAutoCommit;
+
+	private ConnectionHolder(ConnectionFactory factory, String description) {
+		this.factory = factory;
+		this.description = description;
+	}
+
+	/** A holder for a connection that has just been acquired. */
+	static ConnectionHolder eager(ConnectionFactory factory, String description, Connection raw) {
+		ConnectionHolder h = new ConnectionHolder(factory, description);
+		h.open(raw);
+		h.state = READY;
+		return h;
+	}
+
+	/** A holder that acquires on first use, with {@code context} as the acquisition's Context. */
+	static ConnectionHolder lazy(ConnectionFactory factory, String description, Context context) {
+		ConnectionHolder h = new ConnectionHolder(factory, description);
+		h.acquireContext = context;
+		return h;
+	}
+
+	private void open(Connection raw) {
+		initialAutoCommit = raw.isAutoCommit();
+		ScopedConnection c = new ScopedConnection(raw, new StatementGate());
+		connection = c;
+		ready = Mono.just(c);
+	}
+
+	/** The connection if it is open, without acquiring. */
+	@Nullable ScopedConnection connectionIfOpen() {
+		return connection;
+	}
+
+	/** The connection; acquires it on first call if this holder is lazy. Cancelling does not abort the acquisition. */
+	Mono<Connection> connection() {
+		Mono<Connection> r = ready;
+		return r != null ? r : Mono.defer(this::acquireLazily);
+	}
+
+	private Mono<Connection> acquireLazily() {
+		Sinks.One<Connection> sink;
+		boolean start = false;
+		Context ctx;
+		synchronized (this) {
+			switch (state) {
+				case READY:
+					return Mono.just(connection);
+				case RELEASED:
+					return Mono.error(new IllegalTransactionStateException("The lazy connection scope of " + description
+							+ " has already ended: a statement was subscribed after the scope terminated. Subscribe "
+							+ "statements inside the pipeline the scope wraps."));
+				case NONE:
+					state = ACQUIRING;
+					pending = Sinks.one();
+					start = true;
+					break;
+				default:
+					break;
+			}
+			sink = pending;
+			ctx = acquireContext;
+		}
+		if (start) {
+			// The acquisition belongs to the scope, not to the statement that triggered it: a cancelled
+			// statement must not cancel it, and the scope's release waits for its outcome.
+			factory.create().subscribe(new LazyAcquirer(sink, ctx == null ? Context.empty() : ctx));
+		}
+		return sink.asMono();
+	}
+
+	private final class LazyAcquirer implements CoreSubscriber<Connection> {
+
+		private final Sinks.One<Connection> sink;
+		private final Context context;
+		private boolean received;
+
+		LazyAcquirer(Sinks.One<Connection> sink, Context context) {
+			this.sink = sink;
+			this.context = context;
+		}
+
+		@Override
+		public Context currentContext() {
+			return context;
+		}
+
+		@Override
+		public void onSubscribe(Subscription s) {
+			s.request(Long.MAX_VALUE);
+		}
+
+		@Override
+		public void onNext(Connection raw) {
+			if (received) {
+				// A factory that emits twice breaks the R2DBC contract; do not leak the extra connection.
+				DroppingSubscriber.run(raw.close(), context);
+				return;
+			}
+			received = true;
+			synchronized (ConnectionHolder.this) {
+				open(raw);
+				if (state == ACQUIRING) {
+					state = READY;
+				}
+			}
+			sink.tryEmitValue(connection);
+		}
+
+		@Override
+		public void onError(Throwable t) {
+			if (received) {
+				Operators.onErrorDropped(t, context);
+				return;
+			}
+			received = true;
+			synchronized (ConnectionHolder.this) {
+				if (state == ACQUIRING) {
+					// A later statement of the same scope tries again.
+					state = NONE;
+				}
+				pending = null;
+			}
+			sink.tryEmitError(t);
+		}
+
+		@Override
+		public void onComplete() {
+			if (!received) {
+				onError(new IllegalStateException("ConnectionFactory.create() of " + description
+						+ " completed without emitting a connection"));
+			}
+		}
+	}
+
+	/**
+	 * Releases the connection, if one was acquired: rolls back a transaction left open, restores
+	 * auto-commit, closes. Waits for an acquisition still in flight. Idempotent; never gated, so it cannot
+	 * queue behind a statement whose result nobody consumes.
+	 */
+	Mono<Void> release() {
+		return Mono.defer(() -> {
+			Sinks.One<Connection> inFlight;
+			synchronized (this) {
+				int s = state;
+				state = RELEASED;
+				if (s == NONE || s == RELEASED) {
+					return Mono.empty();
+				}
+				inFlight = s == ACQUIRING ? pending : null;
+			}
+			if (inFlight != null) {
+				return inFlight.asMono().onErrorResume(e -> Mono.empty()).flatMap(c -> resetAndClose());
+			}
+			return resetAndClose();
+		});
+	}
+
+	private Mono<Void> resetAndClose() {
+		ScopedConnection c = connection;
+		if (c == null) {
+			return Mono.empty();
+		}
+		Connection raw = c.unwrap();
+		Mono<Void> rollback = Mono.defer(() -> raw.isAutoCommit() ? Mono.empty() : Mono.from(raw.rollbackTransaction()));
+		Mono<Void> restore = Mono.defer(() -> raw.isAutoCommit() == initialAutoCommit
+				? Mono.empty() : Mono.from(raw.setAutoCommit(initialAutoCommit)));
+		return Cleanup.andAlways(rollback.then(restore), Mono.defer(() -> Mono.from(close(raw))));
+	}
+
+	private static Publisher<Void> close(Connection raw) {
+		return raw.close();
+	}
+
+	String description() {
+		return description;
+	}
+
+	@Override
+	public String toString() {
+		return "ConnectionHolder[" + description + ", " + connection + "]";
+	}
+}

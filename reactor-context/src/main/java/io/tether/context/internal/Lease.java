@@ -1,0 +1,95 @@
+package io.tether.context.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+
+/**
+ * One operation's exclusive hold on a connection (see {@link StatementGate}). Reference counted: the
+ * operation's own publisher holds one reference, every result consumption started while the lease is
+ * still held takes another, and the lease leaves the gate when the count drops to zero.
+ */
+final class Lease {
+
+	private static final AtomicIntegerFieldUpdater<Lease> REFS =
+			AtomicIntegerFieldUpdater.newUpdater(Lease.class, "refs");
+
+	private final StatementGate gate;
+	private final Publisher<?> source;
+	private final GatedSubscriber<?> first;
+	private volatile int refs = 1;
+	private volatile boolean contended;
+	// guarded by this
+	private @Nullable List<GatedSubscriber<?>> consumers;
+
+	Lease(StatementGate gate, Publisher<?> source, GatedSubscriber<?> first) {
+		this.gate = gate;
+		this.source = source;
+		this.first = first;
+	}
+
+	StatementGate gate() {
+		return gate;
+	}
+
+	/** Takes a reference for a result consumption; false once the lease has been released. */
+	boolean retain() {
+		for (;;) {
+			int r = refs;
+			if (r == 0) {
+				return false;
+			}
+			if (REFS.compareAndSet(this, r, r + 1)) {
+				return true;
+			}
+		}
+	}
+
+	void release() {
+		if (REFS.decrementAndGet(this) == 0) {
+			gate.leave(this);
+		}
+	}
+
+	@SuppressWarnings({"unchecked", "rawtypes"})
+	void grant() {
+		if (refs > 0) {
+			((Publisher) source).subscribe(first);
+		}
+	}
+
+	/** Called before the grant, when more operations are already waiting behind this one. */
+	void markContended() {
+		contended = true;
+		first.contend();
+	}
+
+	/** Called when an operation queues up behind this one while it holds the connection. */
+	void contend() {
+		contended = true;
+		first.contend();
+		List<GatedSubscriber<?>> snapshot;
+		synchronized (this) {
+			snapshot = consumers == null ? null : new ArrayList<>(consumers);
+		}
+		if (snapshot != null) {
+			for (GatedSubscriber<?> s : snapshot) {
+				s.contend();
+			}
+		}
+	}
+
+	void register(GatedSubscriber<?> consumer) {
+		synchronized (this) {
+			if (consumers == null) {
+				consumers = new ArrayList<>(2);
+			}
+			consumers.add(consumer);
+		}
+		if (contended) {
+			consumer.contend();
+		}
+	}
+}

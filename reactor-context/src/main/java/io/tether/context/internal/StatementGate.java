@@ -1,0 +1,93 @@
+package io.tether.context.internal;
+
+import java.util.ArrayDeque;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Lets the operations on one bound connection run one at a time, in the order they were subscribed.
+ *
+ * <p>An operation ({@code execute()} of a statement or batch, or a transaction command) takes a
+ * {@link Lease} when it is subscribed and holds it until the driver has finished with it: its own
+ * publisher and every result consumption started from it have terminated. When a further operation
+ * queues up behind a lease, the holder is told it is contended and switches its publishers to draining:
+ * it requests everything from the driver and buffers what the downstream has not asked for yet. That
+ * frees the connection even when the downstream of the holder is itself waiting for the queued
+ * operation (a query inside {@code flatMap} over a streaming result), which would otherwise hang.
+ *
+ * <p>Grants are trampolined: an operation that completes synchronously while being granted (H2 does)
+ * hands over to the next one in a loop rather than by recursion.
+ */
+final class StatementGate {
+
+	// All fields guarded by "this"; no user code or driver code runs while the lock is held.
+	private @Nullable Lease active;
+	private @Nullable Lease toGrant;
+	private boolean granting;
+	private final ArrayDeque<Lease> waiting = new ArrayDeque<>(2);
+
+	void enter(Lease lease) {
+		Lease contended;
+		synchronized (this) {
+			if (active == null) {
+				active = lease;
+				toGrant = lease;
+				if (granting) {
+					return;
+				}
+				granting = true;
+				contended = null;
+			}
+			else {
+				waiting.addLast(lease);
+				contended = active;
+			}
+		}
+		if (contended != null) {
+			contended.contend();
+			return;
+		}
+		grantLoop();
+	}
+
+	void leave(Lease lease) {
+		synchronized (this) {
+			if (active != lease) {
+				waiting.remove(lease);
+				return;
+			}
+			Lease next = waiting.pollFirst();
+			active = next;
+			if (next == null) {
+				return;
+			}
+			if (!waiting.isEmpty()) {
+				next.markContended();
+			}
+			toGrant = next;
+			if (granting) {
+				return;
+			}
+			granting = true;
+		}
+		grantLoop();
+	}
+
+	private void grantLoop() {
+		for (;;) {
+			Lease next;
+			synchronized (this) {
+				next = toGrant;
+				toGrant = null;
+				if (next == null) {
+					granting = false;
+					return;
+				}
+			}
+			next.grant();
+		}
+	}
+
+	synchronized boolean isIdle() {
+		return active == null && waiting.isEmpty();
+	}
+}
