@@ -4,7 +4,6 @@ import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import io.tether.context.IllegalTransactionStateException;
 import org.jspecify.annotations.Nullable;
-import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
@@ -199,14 +198,14 @@ public final class ConnectionHolder {
 			return Mono.empty();
 		}
 		Connection raw = c.unwrap();
+		if (raw.isAutoCommit() && initialAutoCommit) {
+			// Nothing to reset (no transaction open, auto-commit as found): the common case, kept cheap.
+			return Mono.from(raw.close());
+		}
 		Mono<Void> rollback = Mono.defer(() -> raw.isAutoCommit() ? Mono.empty() : Mono.from(raw.rollbackTransaction()));
 		Mono<Void> restore = Mono.defer(() -> raw.isAutoCommit() == initialAutoCommit
 				? Mono.empty() : Mono.from(raw.setAutoCommit(initialAutoCommit)));
-		return Cleanup.andAlways(rollback.then(restore), Mono.defer(() -> Mono.from(close(raw))));
-	}
-
-	private static Publisher<Void> close(Connection raw) {
-		return raw.close();
+		return Cleanup.andAlways(rollback.then(restore), Mono.defer(() -> Mono.from(raw.close())));
 	}
 
 	String description() {

@@ -42,7 +42,8 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 
 	private final CoreSubscriber<? super T> actual;
 	private final boolean wrapResults;
-	private final Queue<T> queue;
+	// Created only when an item cannot be handed over at once (draining, or a concurrent drain loop).
+	private volatile @Nullable Queue<T> queue;
 	private @Nullable Lease lease;
 
 	private volatile @Nullable Subscription upstream;
@@ -59,7 +60,15 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 	GatedSubscriber(CoreSubscriber<? super T> actual, boolean wrapResults) {
 		this.actual = actual;
 		this.wrapResults = wrapResults;
-		this.queue = Queues.<T>unbounded(Queues.XS_BUFFER_SIZE).get();
+	}
+
+	private Queue<T> queue() {
+		Queue<T> q = queue;
+		if (q == null) {
+			q = Queues.<T>unbounded(Queues.XS_BUFFER_SIZE).get();
+			queue = q;
+		}
+		return q;
 	}
 
 	void lease(Lease lease) {
@@ -91,7 +100,28 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 			Operators.onDiscard(t, actual.currentContext());
 			return;
 		}
-		queue.offer(wrapResults ? wrapResult(t) : t);
+		T v = wrapResults ? wrapResult(t) : t;
+		// Fast path: nothing buffered, nobody draining, demand available: hand the item over directly.
+		// The upstream only emits what was requested unless we are draining, so this is the usual case.
+		if (WIP.compareAndSet(this, 0, 1)) {
+			Queue<T> q = queue;
+			long r = requested;
+			if ((q == null || q.isEmpty()) && r != 0L) {
+				actual.onNext(v);
+				if (r != Long.MAX_VALUE) {
+					REQUESTED.decrementAndGet(this);
+				}
+				if (WIP.decrementAndGet(this) == 0) {
+					return;
+				}
+			}
+			else {
+				queue().offer(v);
+			}
+			drainLoop();
+			return;
+		}
+		queue().offer(v);
 		drain();
 	}
 
@@ -141,7 +171,14 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 		}
 		releaseLease();
 		if (WIP.getAndIncrement(this) == 0) {
-			Operators.onDiscardQueueWithClear(queue, actual.currentContext(), null);
+			clear();
+		}
+	}
+
+	private void clear() {
+		Queue<T> q = queue;
+		if (q != null) {
+			Operators.onDiscardQueueWithClear(q, actual.currentContext(), null);
 		}
 	}
 
@@ -198,17 +235,24 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 		if (WIP.getAndIncrement(this) != 0) {
 			return;
 		}
+		drainLoop();
+	}
+
+	/** Emits buffered items within the demand; the caller owns WIP (it moved it from 0). */
+	private void drainLoop() {
 		int missed = 1;
 		for (;;) {
 			long r = requested;
 			long e = 0L;
+			Queue<T> q = queue;
 			while (e != r) {
 				if (cancelled) {
-					Operators.onDiscardQueueWithClear(queue, actual.currentContext(), null);
+					clear();
 					return;
 				}
 				boolean d = done;
-				T v = queue.poll();
+				q = queue;
+				T v = q == null ? null : q.poll();
 				if (v == null) {
 					if (d) {
 						terminate();
@@ -221,10 +265,11 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 			}
 			if (e == r) {
 				if (cancelled) {
-					Operators.onDiscardQueueWithClear(queue, actual.currentContext(), null);
+					clear();
 					return;
 				}
-				if (done && queue.isEmpty()) {
+				q = queue;
+				if (done && (q == null || q.isEmpty())) {
 					terminate();
 					return;
 				}

@@ -21,8 +21,9 @@ final class Lease {
 	private final GatedSubscriber<?> first;
 	private volatile int refs = 1;
 	private volatile boolean contended;
-	// guarded by this
-	private @Nullable List<GatedSubscriber<?>> consumers;
+	// guarded by this; most statements have exactly one result consumption, kept out of a list
+	private @Nullable GatedSubscriber<?> consumer;
+	private @Nullable List<GatedSubscriber<?>> moreConsumers;
 
 	Lease(StatementGate gate, Publisher<?> source, GatedSubscriber<?> first) {
 		this.gate = gate;
@@ -70,12 +71,17 @@ final class Lease {
 	void contend() {
 		contended = true;
 		first.contend();
-		List<GatedSubscriber<?>> snapshot;
+		GatedSubscriber<?> one;
+		List<GatedSubscriber<?>> more;
 		synchronized (this) {
-			snapshot = consumers == null ? null : new ArrayList<>(consumers);
+			one = consumer;
+			more = moreConsumers == null ? null : new ArrayList<>(moreConsumers);
 		}
-		if (snapshot != null) {
-			for (GatedSubscriber<?> s : snapshot) {
+		if (one != null) {
+			one.contend();
+		}
+		if (more != null) {
+			for (GatedSubscriber<?> s : more) {
 				s.contend();
 			}
 		}
@@ -83,10 +89,15 @@ final class Lease {
 
 	void register(GatedSubscriber<?> consumer) {
 		synchronized (this) {
-			if (consumers == null) {
-				consumers = new ArrayList<>(2);
+			if (this.consumer == null) {
+				this.consumer = consumer;
 			}
-			consumers.add(consumer);
+			else {
+				if (moreConsumers == null) {
+					moreConsumers = new ArrayList<>(2);
+				}
+				moreConsumers.add(consumer);
+			}
 		}
 		if (contended) {
 			consumer.contend();

@@ -23,7 +23,7 @@ final class StatementGate {
 	private @Nullable Lease active;
 	private @Nullable Lease toGrant;
 	private boolean granting;
-	private final ArrayDeque<Lease> waiting = new ArrayDeque<>(2);
+	private @Nullable ArrayDeque<Lease> waiting;
 
 	void enter(Lease lease) {
 		Lease contended;
@@ -38,6 +38,9 @@ final class StatementGate {
 				contended = null;
 			}
 			else {
+				if (waiting == null) {
+					waiting = new ArrayDeque<>(4);
+				}
 				waiting.addLast(lease);
 				contended = active;
 			}
@@ -51,16 +54,19 @@ final class StatementGate {
 
 	void leave(Lease lease) {
 		synchronized (this) {
+			ArrayDeque<Lease> w = waiting;
 			if (active != lease) {
-				waiting.remove(lease);
+				if (w != null) {
+					w.remove(lease);
+				}
 				return;
 			}
-			Lease next = waiting.pollFirst();
+			Lease next = w == null ? null : w.pollFirst();
 			active = next;
 			if (next == null) {
 				return;
 			}
-			if (!waiting.isEmpty()) {
+			if (!w.isEmpty()) {
 				next.markContended();
 			}
 			toGrant = next;
@@ -85,9 +91,5 @@ final class StatementGate {
 			}
 			next.grant();
 		}
-	}
-
-	synchronized boolean isIdle() {
-		return active == null && waiting.isEmpty();
 	}
 }
