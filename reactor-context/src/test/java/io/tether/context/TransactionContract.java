@@ -398,6 +398,22 @@ abstract class TransactionContract {
 		assertThat(committedIds()).isEmpty();
 	}
 
+	/**
+	 * Clause 3: a statement whose subscriber cancels in {@code onSubscribe} ({@code takeUntilOther} whose other
+	 * already fired; the same happens when a cancel races with a statement being subscribed, as in
+	 * PostgresTransactionSafetyIT) must not stall the statements, the COMMIT and the release after it.
+	 */
+	@Test
+	void statementCancelledAtSubscriptionDoesNotStallTheTransaction() {
+		scope.inTransaction(scope.withConnection(c -> Flux.from(c.createStatement("SELECT 1").execute())
+								.takeUntilOther(Mono.just("stop")).then())
+						.then(insert(1)))
+				.as(StepVerifier::create).expectNext(1L).expectComplete()
+				// bounded so that a stalled connection fails the test instead of hanging it
+				.verify(Duration.ofSeconds(10));
+		assertThat(committedIds()).containsExactly(1);
+	}
+
 	// ---------------------------------------------------------------- 4. REQUIRED and rollback-only
 
 	/** Clause 4: REQUIRED inside a transaction joins it: one connection, one BEGIN, one COMMIT. */
