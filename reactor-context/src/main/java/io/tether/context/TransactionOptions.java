@@ -11,10 +11,17 @@ import org.jspecify.annotations.Nullable;
  * timeout. Unset values leave the driver's and the server's defaults alone.
  *
  * <p>Isolation level, read-only, name and lock-wait timeout are handed to the driver as an R2DBC
- * {@link io.r2dbc.spi.TransactionDefinition} when the transaction begins; the statement timeout is set
- * with {@link io.r2dbc.spi.Connection#setStatementTimeout(Duration)} after {@code BEGIN} and reset to
- * none when the transaction ends. Settings other than the propagation are ignored when the scope joins
- * an existing transaction or opens a savepoint, as they cannot change a transaction already under way.
+ * {@link io.r2dbc.spi.TransactionDefinition} when the transaction begins. Because not every driver reads
+ * the lock-wait timeout from there (r2dbc-postgresql 1.1 does not), it is also set with
+ * {@link io.r2dbc.spi.Connection#setLockWaitTimeout(Duration)} right after {@code BEGIN}; the statement
+ * timeout is set with {@link io.r2dbc.spi.Connection#setStatementTimeout(Duration)}. Both are reset to
+ * "no timeout" when the transaction ends, so a pooled connection does not carry them to its next user.
+ * Settings other than the propagation are ignored when the scope joins an existing transaction or opens a
+ * savepoint, as they cannot change a transaction already under way.
+ *
+ * <p>Drivers differ in what they honour: r2dbc-postgresql applies all of these; r2dbc-h2 1.1 ignores
+ * read-only and both timeouts, and reports but does not apply the isolation level.
+ * {@code H2TransactionContractTest} and {@code PostgresTransactionContractIT} pin down both behaviours.
  *
  * <pre>{@code
  * TransactionOptions opts = TransactionOptions.builder()

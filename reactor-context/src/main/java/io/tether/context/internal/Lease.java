@@ -59,6 +59,11 @@ final class Lease {
 		if (refs > 0) {
 			((Publisher) source).subscribe(first);
 		}
+		else {
+			// Cancelled before its turn, possibly before it even entered the gate (a cancel during
+			// subscription): its leave() found nothing to leave, so leave now or the gate stays taken.
+			gate.leave(this);
+		}
 	}
 
 	/** Called before the grant, when more operations are already waiting behind this one. */

@@ -25,6 +25,9 @@ public final class TransactionState {
 	private volatile @Nullable Throwable innerFailure;
 	private volatile boolean innerCancelled;
 
+	// set once COMMIT or ROLLBACK succeeded: only then may auto-commit be switched back on
+	private volatile boolean ended;
+
 	// captured at begin, used to restore the session at the end
 	private boolean autoCommitBefore;
 	private @Nullable IsolationLevel isolationBefore;
@@ -70,6 +73,11 @@ public final class TransactionState {
 			}
 			Definition def = Definition.of(options);
 			Mono<Void> begin = Mono.from(def == null ? c.beginTransaction() : c.beginTransaction(def));
+			Duration lw = options.lockWaitTimeout();
+			if (lw != null) {
+				// Not every driver applies LOCK_WAIT_TIMEOUT of the definition (r2dbc-postgresql 1.1 does not).
+				begin = begin.then(Mono.from(c.setLockWaitTimeout(lw)));
+			}
 			Duration st = options.statementTimeout();
 			return st == null ? begin : begin.then(Mono.from(c.setStatementTimeout(st)));
 		});
@@ -79,9 +87,9 @@ public final class TransactionState {
 	Mono<Void> complete() {
 		return Mono.defer(() -> {
 			if (!isRollbackOnly()) {
-				return Cleanup.andAlways(command(true), restore());
+				return Cleanup.andAlways(commit(), restore());
 			}
-			Mono<Void> rollback = Cleanup.andAlways(command(false), restore());
+			Mono<Void> rollback = rollback();
 			if (innerFailure == null && !innerCancelled) {
 				return rollback;
 			}
@@ -98,7 +106,22 @@ public final class TransactionState {
 
 	/** Rolls back; then restores the session. */
 	Mono<Void> rollback() {
-		return Cleanup.andAlways(command(false), restore());
+		return Cleanup.andAlways(command(false).doOnSuccess(v -> ended = true), restore());
+	}
+
+	/**
+	 * COMMIT. If it fails, the transaction may still be open (the command never reached the server), so
+	 * roll it back, the rollback's error suppressed, before {@link #restore()} may switch auto-commit on:
+	 * that would commit it.
+	 */
+	private Mono<Void> commit() {
+		return command(true).doOnSuccess(v -> ended = true)
+				.onErrorResume(e -> command(false).doOnSuccess(v -> ended = true)
+						.onErrorResume(e2 -> {
+							e.addSuppressed(e2);
+							return Mono.empty();
+						})
+						.then(Mono.error(e)));
 	}
 
 	private Mono<Void> command(boolean commit) {
@@ -116,12 +139,17 @@ public final class TransactionState {
 			if (options.statementTimeout() != null) {
 				steps = steps.then(Mono.from(c.setStatementTimeout(Duration.ZERO)));
 			}
+			if (options.lockWaitTimeout() != null) {
+				steps = steps.then(Mono.from(c.setLockWaitTimeout(Duration.ZERO)));
+			}
 			IsolationLevel before = isolationBefore;
 			if (before != null) {
 				steps = steps.then(Mono.defer(() -> before.equals(raw.getTransactionIsolationLevel())
 						? Mono.empty() : Mono.from(c.setTransactionIsolationLevel(before))));
 			}
-			return steps.then(Mono.defer(() -> raw.isAutoCommit() == autoCommitBefore
+			// Switching auto-commit on commits an open transaction (JDBC semantics, kept by r2dbc-h2 and
+			// r2dbc-postgresql): after a failed ROLLBACK leave that to the release, which rolls back first.
+			return steps.then(Mono.defer(() -> !ended || raw.isAutoCommit() == autoCommitBefore
 					? Mono.empty() : Mono.from(c.setAutoCommit(autoCommitBefore))));
 		});
 	}
