@@ -60,6 +60,10 @@ final class ScopeSubscriber<R, T> extends Operators.DeferredSubscription impleme
 
 	void start() {
 		actual.onSubscribe(this);
+		if (state == CANCELLED) {
+			// Cancelled from within onSubscribe: nothing acquired yet, nothing to acquire.
+			return;
+		}
 		Publisher<? extends R> acquisition;
 		try {
 			acquisition = spec.acquire(actual.currentContext());
