@@ -30,7 +30,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscription;
 import reactor.core.Disposable;
+import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -499,8 +501,30 @@ abstract class ScopeContract {
 			bodySubscribed.set(true);
 			return sessionId();
 		});
-		scope.inConnection(body).take(0).as(StepVerifier::create).verifyComplete();
+		AtomicBoolean signalled = new AtomicBoolean();
+		scope.inConnection(body).subscribe(new BaseSubscriber<Integer>() {
+			@Override
+			protected void hookOnSubscribe(Subscription subscription) {
+				cancel();
+			}
+
+			@Override
+			protected void hookOnNext(Integer value) {
+				signalled.set(true);
+			}
+
+			@Override
+			protected void hookOnComplete() {
+				signalled.set(true);
+			}
+
+			@Override
+			protected void hookOnError(Throwable throwable) {
+				signalled.set(true);
+			}
+		});
 		Leaks.assertAllReleased(counting, pool);
+		assertThat(signalled).as("signals after the cancel").isFalse();
 		assertThat(acquiredSinceMark()).isLessThanOrEqualTo(1);
 		assertThat(releasedSinceMark()).isEqualTo(acquiredSinceMark());
 		assertThat(bodySubscribed).isFalse();
