@@ -1239,4 +1239,19 @@ abstract class ScopeContract {
 				.verifyComplete();
 		assertAcquiredAndReleased(1);
 	}
+
+	/** The value, completion and error of a scope are signalled only after its connection was released. */
+	@Test
+	void signalsOnlyAfterTheConnectionIsReleased() {
+		int before = counting.released();
+		scope.inConnection(sessionId())
+				.doOnNext(v -> assertThat(counting.released()).as("released before the value").isEqualTo(before + 1))
+				.as(StepVerifier::create).expectNextCount(1).verifyComplete();
+		scope.inConnection(sessionId().flux())
+				.doOnComplete(() -> assertThat(counting.released()).as("released before completion").isEqualTo(before + 2))
+				.as(StepVerifier::create).expectNextCount(1).verifyComplete();
+		scope.inConnection(sessionId().then(Mono.<Integer>error(new IllegalStateException("boom"))))
+				.doOnError(e -> assertThat(counting.released()).as("released before the error").isEqualTo(before + 3))
+				.as(StepVerifier::create).verifyErrorMessage("boom");
+	}
 }

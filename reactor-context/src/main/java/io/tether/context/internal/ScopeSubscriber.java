@@ -1,5 +1,6 @@
 package io.tether.context.internal;
 
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -90,7 +91,7 @@ final class ScopeSubscriber<R, T> extends Operators.DeferredSubscription impleme
 		Publisher<? extends T> p;
 		try {
 			bodyContext = spec.bind(actual.currentContext(), r);
-			p = body.apply(r);
+			p = Objects.requireNonNull(body.apply(r), "The scope's body function returned a null Publisher");
 		}
 		catch (Throwable t) {
 			onError(t);

@@ -150,7 +150,9 @@ public final class CountingConnectionFactory implements ConnectionFactory, Wrapp
 					doubleReleases.incrementAndGet();
 					return Mono.empty();
 				}
-				return Mono.from(delegate.close()).doFinally(s -> released.incrementAndGet());
+				// Counted when the close terminates, before that is signalled on: a scope that signals its
+				// downstream only after the release can then be checked exactly, with no waiting.
+				return Mono.from(delegate.close()).doOnTerminate(released::incrementAndGet);
 			});
 		}
 
