@@ -1,6 +1,7 @@
 package io.tether.context;
 
 import static io.tether.context.testing.CountingConnectionFactory.query;
+import static io.tether.context.testing.CountingConnectionFactory.update;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
@@ -11,6 +12,7 @@ import io.tether.context.testing.Database;
 import io.tether.context.testing.Leaks;
 import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -42,6 +44,8 @@ class ScopeRaceTest {
 	private ConnectionPool pool;
 	private CountingConnectionFactory counting;
 	private ConnectionScope scope;
+	private String table;
+	private int acquiredBySetUp;
 	private final List<Throwable> dropped = new CopyOnWriteArrayList<>();
 
 	@BeforeEach
@@ -49,6 +53,9 @@ class ScopeRaceTest {
 		pool = Database.H2.pool(4);
 		counting = new CountingConnectionFactory(pool);
 		scope = ConnectionScope.builder(counting).name("h2-race").build();
+		table = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+		scope.withConnection(c -> update(c, "CREATE TABLE " + table + " (id INT PRIMARY KEY)")).block(LIMIT);
+		acquiredBySetUp = counting.acquired();
 		Hooks.onErrorDropped(dropped::add);
 	}
 
@@ -76,6 +83,11 @@ class ScopeRaceTest {
 			}
 			Thread.onSpinWait();
 		}
+	}
+
+	private Mono<Integer> rowCount() {
+		return scope.withConnection(c -> query(c, "SELECT COUNT(*) FROM " + table, Number.class).single()
+				.map(Number::intValue));
 	}
 
 	private Mono<Integer> sessionId() {
@@ -110,7 +122,7 @@ class ScopeRaceTest {
 			assertRoundClean(round);
 			assertCompletedWithOrCancelled(ts, List.of(value));
 		}
-		assertThat(counting.acquired()).isEqualTo(ROUNDS);
+		assertThat(counting.acquired() - acquiredBySetUp).isEqualTo(ROUNDS);
 	}
 
 	/** Cancel racing with the body's completion inside a transaction: committed or rolled back, released once. */
@@ -156,7 +168,7 @@ class ScopeRaceTest {
 		finally {
 			counting.beforeAcquire(Mono::empty);
 		}
-		assertThat(counting.acquired()).as("acquisitions completed despite the cancels").isEqualTo(ROUNDS);
+		assertThat(counting.acquired() - acquiredBySetUp).as("acquisitions completed despite the cancels").isEqualTo(ROUNDS);
 	}
 
 	/** Cancel racing with the end of BEGIN: rolled back or committed, released exactly once. */
@@ -214,7 +226,7 @@ class ScopeRaceTest {
 			assertThat(scopeTs.isTerminatedComplete()).isTrue();
 			assertRoundClean(round);
 		}
-		assertThat(counting.acquired()).isEqualTo(ROUNDS);
+		assertThat(counting.acquired() - acquiredBySetUp).isEqualTo(ROUNDS);
 	}
 
 	/**
@@ -284,7 +296,7 @@ class ScopeRaceTest {
 			assertThat(scopeTs.isTerminatedComplete()).isTrue();
 			assertRoundClean(round);
 		}
-		assertThat(counting.acquired()).isEqualTo(ROUNDS);
+		assertThat(counting.acquired() - acquiredBySetUp).isEqualTo(ROUNDS);
 	}
 
 	/**
@@ -308,7 +320,75 @@ class ScopeRaceTest {
 			statement.block(LIMIT);
 
 			assertRoundClean(round);
-			assertThat(counting.acquired()).as("acquisitions after round %d", round).isLessThanOrEqualTo(round + 1);
+			assertThat(counting.acquired() - acquiredBySetUp).as("acquisitions after round %d", round).isLessThanOrEqualTo(round + 1);
+		}
+	}
+
+	/**
+	 * Cancel racing with the end of COMMIT: a commit under way is never interrupted, so every round's row
+	 * is committed, whoever wins, and the connection is released once.
+	 */
+	@Test
+	void cancelRacingWithCommitCompletionNeverLosesTheCommit() {
+		AtomicReference<Sinks.Empty<Void>> committing = new AtomicReference<>();
+		AtomicReference<Sinks.Empty<Void>> reached = new AtomicReference<>();
+		counting.beforeCommit(() -> Mono.fromRunnable(() -> reached.get().tryEmitEmpty()).then(committing.get().asMono()));
+		try {
+			for (int round = 0; round < ROUNDS; round++) {
+				int id = round;
+				Sinks.Empty<Void> commit = Sinks.empty();
+				Sinks.Empty<Void> commitReached = Sinks.empty();
+				committing.set(commit);
+				reached.set(commitReached);
+				TestSubscriber<Long> ts = TestSubscriber.create();
+				scope.inTransaction(scope.withConnection(c -> update(c, "INSERT INTO " + table + " VALUES (" + id + ")")))
+						.subscribe(ts);
+				commitReached.asMono().block(LIMIT);
+
+				RaceTestUtils.race(commit::tryEmitEmpty, ts::cancel);
+
+				assertRoundClean(round);
+				assertCompletedWithOrCancelled(ts, List.of(1L));
+				assertThat(rowCount().block(LIMIT)).as("rows committed after round %d", round).isEqualTo(round + 1);
+			}
+		}
+		finally {
+			counting.beforeCommit(Mono::empty);
+		}
+	}
+
+	/**
+	 * Cancel of a transaction racing with the downstream's demand for a statement still streaming: the
+	 * transaction either completes and commits, or is cancelled and rolls back, or is cancelled during its
+	 * COMMIT, which then finishes; nothing is left behind either way.
+	 */
+	@Test
+	void cancelRacingWithDemandOfAStreamingStatementInATransactionReleasesOnce() {
+		int committed = 0;
+		for (int round = 0; round < ROUNDS; round++) {
+			int id = round;
+			AtomicReference<Boolean> streaming = new AtomicReference<>(false);
+			TestSubscriber<Long> ts = TestSubscriber.<Long>builder().initialRequest(0).build();
+			scope.inTransaction(scope.withConnectionMany(c -> update(c, "INSERT INTO " + table + " VALUES (" + id + ")")
+							.thenMany(query(c, "SELECT X FROM SYSTEM_RANGE(1, 50)", Long.class)
+									.doOnSubscribe(s -> streaming.set(true)))))
+					.subscribe(ts);
+			awaitTrue(streaming::get, "the streaming statement is subscribed");
+
+			RaceTestUtils.race(() -> ts.request(Long.MAX_VALUE), ts::cancel);
+
+			assertRoundClean(round);
+			int rows = rowCount().block(LIMIT);
+			Signal<Long> terminal = ts.getTerminalSignal();
+			if (terminal != null) {
+				assertThat(terminal.isOnComplete()).as("terminal signal %s", terminal).isTrue();
+				assertThat(ts.getReceivedOnNext()).hasSize(50);
+				assertThat(rows).as("rows after a completed round %d", round).isEqualTo(committed + 1);
+			}
+			else {
+				assertThat(rows).as("rows after a cancelled round %d", round).isBetween(committed, committed + 1);
+			}
+			committed = rows;
 		}
 	}
 }

@@ -5,6 +5,8 @@ import static io.tether.context.testing.CountingConnectionFactory.update;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.r2dbc.pool.ConnectionPool;
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.Result;
 import io.tether.context.testing.CountingConnectionFactory;
 import io.tether.context.testing.Database;
 import io.tether.context.testing.Leaks;
@@ -12,6 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,6 +31,8 @@ import reactor.test.StepVerifier;
 abstract class StatementSerializationContract {
 
 	private static final Duration HANG_LIMIT = Duration.ofSeconds(60);
+	// For a case whose raw-driver control completes in milliseconds: a hang fails without stalling the build.
+	private static final Duration SHORT_HANG_LIMIT = Duration.ofSeconds(15);
 	private static final int ROWS = 1_000;
 
 	protected ConnectionPool pool;
@@ -201,6 +206,32 @@ abstract class StatementSerializationContract {
 		scope.withConnection(c -> query(c, "SELECT COUNT(*) FROM " + table + " WHERE v = 'u' || id", Number.class)
 						.single().map(Number::intValue))
 				.as(StepVerifier::create).expectNext(ROWS).verifyComplete();
+	}
+
+	/**
+	 * A query issued from the function given to {@code Result.flatMap}, on the same connection, completes:
+	 * the raw driver does it (control), and a bound connection must not turn it into a hang.
+	 */
+	@Test
+	void queryInsideResultFlatMapOnTheSameConnectionCompletes() {
+		fill(10);
+		Function<Connection, Flux<Integer>> tenTimesEachId = c ->
+				Flux.from(c.createStatement("SELECT id FROM " + table + " ORDER BY id").execute())
+						.flatMap(r -> r.flatMap(segment -> segment instanceof Result.RowSegment row
+								? query(c, "SELECT " + row.row().get(0, Integer.class) + " * 10", Integer.class)
+								: Mono.empty()));
+		List<Integer> expected = IntStream.rangeClosed(1, 10).map(i -> i * 10).boxed().toList();
+
+		// timeout() rather than only verify(limit): it cancels a hung pipeline, so the scope still releases.
+		Flux.usingWhen(counting.create(), tenTimesEachId, Connection::close)
+				.collectList().timeout(SHORT_HANG_LIMIT).as(StepVerifier::create)
+				.assertNext(l -> assertThat(l).as("raw driver").containsExactlyInAnyOrderElementsOf(expected))
+				.expectComplete().verify(HANG_LIMIT);
+
+		scope.inConnection(scope.withConnectionMany(tenTimesEachId))
+				.collectList().timeout(SHORT_HANG_LIMIT).as(StepVerifier::create)
+				.assertNext(l -> assertThat(l).as("bound connection").containsExactlyInAnyOrderElementsOf(expected))
+				.expectComplete().verify(HANG_LIMIT);
 	}
 
 	/**
