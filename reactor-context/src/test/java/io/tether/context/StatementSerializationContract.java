@@ -19,6 +19,8 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.reactivestreams.Subscription;
+import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
@@ -232,6 +234,42 @@ abstract class StatementSerializationContract {
 				.collectList().timeout(SHORT_HANG_LIMIT).as(StepVerifier::create)
 				.assertNext(l -> assertThat(l).as("bound connection").containsExactlyInAnyOrderElementsOf(expected))
 				.expectComplete().verify(HANG_LIMIT);
+	}
+
+	/**
+	 * Subscribes to a statement with a subscriber that cancels within {@code onSubscribe}, as Reactive
+	 * Streams allows (and as {@code takeUntilOther} or {@code firstWithSignal} do when they have already won).
+	 */
+	private static Mono<Void> cancelledDuringSubscribe(Connection c, String sql) {
+		return Mono.fromRunnable(() -> c.createStatement(sql).execute().subscribe(new BaseSubscriber<Result>() {
+			@Override
+			protected void hookOnSubscribe(Subscription subscription) {
+				cancel();
+			}
+		}));
+	}
+
+	/** A statement cancelled within {@code onSubscribe} leaves the connection free: the next statement runs. */
+	@Test
+	void statementCancelledDuringSubscribeLeavesTheConnectionFree() {
+		scope.inConnection(scope.withConnection(c -> cancelledDuringSubscribe(c, "SELECT 1")
+						.then(query(c, "SELECT 2", Integer.class).single())))
+				.timeout(SHORT_HANG_LIMIT)
+				.as(StepVerifier::create).expectNext(2).expectComplete().verify(HANG_LIMIT);
+	}
+
+	/**
+	 * The same inside a transaction: the statement after it and the COMMIT run; and if they could not, the
+	 * cancel by {@code timeout} would still have to release the connection (the {@code @AfterEach} leak
+	 * check).
+	 */
+	@Test
+	void statementCancelledDuringSubscribeInATransactionLetsItCommit() {
+		scope.inTransaction(scope.withConnection(c -> cancelledDuringSubscribe(c, "SELECT 1")
+						.then(update(c, "INSERT INTO " + table + " VALUES (1, 'a')"))))
+				.timeout(SHORT_HANG_LIMIT)
+				.as(StepVerifier::create).expectNext(1L).expectComplete().verify(HANG_LIMIT);
+		count().as(StepVerifier::create).expectNext(1).expectComplete().verify(HANG_LIMIT);
 	}
 
 	/**
