@@ -391,4 +391,34 @@ class ScopeRaceTest {
 			committed = rows;
 		}
 	}
+
+	/**
+	 * The deterministic form of a cancel that lands while the scope is subscribing its body: the body
+	 * cancels its own scope while being subscribed, then starts a statement. The cancel cleanup must not
+	 * close the connection under that statement (nothing may reach {@code onErrorDropped}).
+	 */
+	@Test
+	void cancelWhileTheBodyIsBeingSubscribedDoesNotCloseTheConnectionUnderIt() {
+		TestSubscriber<Integer> ts = TestSubscriber.create();
+		scope.inConnection(Mono.defer(() -> {
+			ts.cancel();
+			return sessionId();
+		})).subscribe(ts);
+
+		assertRoundClean(0);
+		assertThat(ts.isTerminated()).isFalse();
+	}
+
+	/** The same in a transaction: its rollback and release wait until the body's subscription has returned. */
+	@Test
+	void cancelWhileATransactionBodyIsBeingSubscribedDoesNotCloseTheConnectionUnderIt() {
+		TestSubscriber<Integer> ts = TestSubscriber.create();
+		scope.inTransaction(Mono.defer(() -> {
+			ts.cancel();
+			return scope.withConnection(c -> update(c, "INSERT INTO " + table + " VALUES (1)")).then(sessionId());
+		})).subscribe(ts);
+
+		assertRoundClean(0);
+		assertThat(rowCount().block(LIMIT)).as("rows left by the cancelled transaction").isZero();
+	}
 }
