@@ -48,6 +48,11 @@ final class Lease {
 		}
 	}
 
+	/** Whether every reference has been dropped: the operation is over, or was cancelled before its turn. */
+	boolean isReleased() {
+		return refs == 0;
+	}
+
 	void release() {
 		if (REFS.decrementAndGet(this) == 0) {
 			gate.leave(this);

@@ -30,6 +30,11 @@ final class ScopeSubscriber<R, T> extends Operators.DeferredSubscription impleme
 	private static final int CLEANING = 2;
 	private static final int CANCELLED = 3;
 	private static final int DONE = 4;
+	// The body is being subscribed. A cancel now cancels the body at once, but its cleanup (rollback, close)
+	// waits until the body's subscribe() has returned: run concurrently, it could close the connection under
+	// a body still starting its first statement.
+	private static final int SUBSCRIBING = 5;
+	private static final int CANCEL_REQUESTED = 6;
 
 	@SuppressWarnings("rawtypes")
 	private static final AtomicIntegerFieldUpdater<ScopeSubscriber> STATE =
@@ -84,7 +89,7 @@ final class ScopeSubscriber<R, T> extends Operators.DeferredSubscription impleme
 
 	private void onResource(R r) {
 		resource = r;
-		if (!STATE.compareAndSet(this, ACQUIRING, ACTIVE)) {
+		if (!STATE.compareAndSet(this, ACQUIRING, SUBSCRIBING)) {
 			DroppingSubscriber.run(spec.onCancel(r), actual.currentContext());
 			return;
 		}
@@ -98,6 +103,31 @@ final class ScopeSubscriber<R, T> extends Operators.DeferredSubscription impleme
 			return;
 		}
 		p.subscribe(this);
+		if (!STATE.compareAndSet(this, SUBSCRIBING, ACTIVE)
+				&& STATE.compareAndSet(this, CANCEL_REQUESTED, CANCELLED)) {
+			DroppingSubscriber.run(spec.onCancel(r), actual.currentContext());
+		}
+	}
+
+	/** ACTIVE or SUBSCRIBING to CLEANING; a cancel requested during SUBSCRIBING wins and is carried out here. */
+	private boolean startCleaning(R r) {
+		for (;;) {
+			int s = state;
+			if (s == ACTIVE || s == SUBSCRIBING) {
+				if (STATE.compareAndSet(this, s, CLEANING)) {
+					return true;
+				}
+			}
+			else if (s == CANCEL_REQUESTED) {
+				if (STATE.compareAndSet(this, CANCEL_REQUESTED, CANCELLED)) {
+					DroppingSubscriber.run(spec.onCancel(r), actual.currentContext());
+					return false;
+				}
+			}
+			else {
+				return false;
+			}
+		}
 	}
 
 	private void onAcquireError(Throwable t) {
@@ -128,7 +158,7 @@ final class ScopeSubscriber<R, T> extends Operators.DeferredSubscription impleme
 	@Override
 	public void onError(Throwable t) {
 		R r = resource;
-		if (r != null && STATE.compareAndSet(this, ACTIVE, CLEANING)) {
+		if (r != null && startCleaning(r)) {
 			Publisher<Void> cleanup;
 			try {
 				cleanup = spec.onError(r, t);
@@ -148,7 +178,7 @@ final class ScopeSubscriber<R, T> extends Operators.DeferredSubscription impleme
 	@Override
 	public void onComplete() {
 		R r = resource;
-		if (r != null && STATE.compareAndSet(this, ACTIVE, CLEANING)) {
+		if (r != null && startCleaning(r)) {
 			Publisher<Void> cleanup;
 			try {
 				cleanup = spec.onComplete(r);
@@ -170,6 +200,16 @@ final class ScopeSubscriber<R, T> extends Operators.DeferredSubscription impleme
 					// The Acquirer releases the resource when it arrives.
 					return;
 				}
+			}
+			else if (s == SUBSCRIBING) {
+				if (STATE.compareAndSet(this, SUBSCRIBING, CANCEL_REQUESTED)) {
+					// onResource runs the cleanup when the body's subscribe() returns.
+					super.cancel();
+					return;
+				}
+			}
+			else if (s == CANCEL_REQUESTED) {
+				return;
 			}
 			else if (s == ACTIVE) {
 				if (STATE.compareAndSet(this, ACTIVE, CANCELLED)) {

@@ -28,6 +28,13 @@ final class StatementGate {
 	void enter(Lease lease) {
 		Lease contended;
 		synchronized (this) {
+			if (lease.isReleased()) {
+				// Cancelled between its subscription and this call (a subscriber may cancel within onSubscribe):
+				// its leave() found it neither active nor waiting and did nothing, so entering now would hold
+				// the connection for good. The check is under the lock that leave() takes, so a release that
+				// comes after it finds the lease here and hands the connection on.
+				return;
+			}
 			if (active == null) {
 				active = lease;
 				toGrant = lease;
