@@ -2,6 +2,8 @@ package io.tether.context.internal;
 
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
@@ -23,7 +25,7 @@ import reactor.util.context.Context;
  * </ul>
  * The downstream is signalled only after the cleanup has finished, so a failed commit is an error.
  */
-final class ScopeSubscriber<R, T> extends Operators.DeferredSubscription implements CoreSubscriber<T> {
+final class ScopeSubscriber<R, T> implements CoreSubscriber<T>, Subscription {
 
 	private static final int ACQUIRING = 0;
 	private static final int ACTIVE = 1;
@@ -39,6 +41,12 @@ final class ScopeSubscriber<R, T> extends Operators.DeferredSubscription impleme
 	@SuppressWarnings("rawtypes")
 	private static final AtomicIntegerFieldUpdater<ScopeSubscriber> STATE =
 			AtomicIntegerFieldUpdater.newUpdater(ScopeSubscriber.class, "state");
+	@SuppressWarnings("rawtypes")
+	private static final AtomicReferenceFieldUpdater<ScopeSubscriber, Subscription> BODY =
+			AtomicReferenceFieldUpdater.newUpdater(ScopeSubscriber.class, Subscription.class, "bodySubscription");
+	@SuppressWarnings("rawtypes")
+	private static final AtomicLongFieldUpdater<ScopeSubscriber> BODY_REQUESTED =
+			AtomicLongFieldUpdater.newUpdater(ScopeSubscriber.class, "bodyRequested");
 
 	private final CoreSubscriber<? super T> actual;
 	private final ScopeSpec<R> spec;
@@ -46,6 +54,11 @@ final class ScopeSubscriber<R, T> extends Operators.DeferredSubscription impleme
 	private final boolean holdValue;
 
 	private volatile int state;
+	// The body's subscription, published before any request to it, so that a cancel arriving while the body
+	// runs synchronously inside that request (H2 does) reaches it at once. Reactor's DeferredSubscription
+	// would apply such a cancel only after the request returned, that is after the whole body ran.
+	private volatile @Nullable Subscription bodySubscription;
+	private volatile long bodyRequested;
 	private @Nullable T value;
 	private volatile boolean downstreamGone;
 	private @Nullable R resource;
@@ -141,7 +154,43 @@ final class ScopeSubscriber<R, T> extends Operators.DeferredSubscription impleme
 
 	@Override
 	public void onSubscribe(Subscription s) {
-		set(s);
+		if (!BODY.compareAndSet(this, null, s)) {
+			s.cancel();
+			return;
+		}
+		long r = BODY_REQUESTED.getAndSet(this, 0L);
+		if (r != 0L) {
+			s.request(r);
+		}
+	}
+
+	@Override
+	public void request(long n) {
+		if (!Operators.validate(n)) {
+			return;
+		}
+		Subscription s = bodySubscription;
+		if (s == null) {
+			Operators.addCap(BODY_REQUESTED, this, n);
+			s = bodySubscription;
+			if (s == null) {
+				return;
+			}
+			n = BODY_REQUESTED.getAndSet(this, 0L);
+			if (n == 0L) {
+				return;
+			}
+		}
+		if (s != Operators.cancelledSubscription()) {
+			s.request(n);
+		}
+	}
+
+	private void cancelBody() {
+		Subscription s = BODY.getAndSet(this, Operators.cancelledSubscription());
+		if (s != null && s != Operators.cancelledSubscription()) {
+			s.cancel();
+		}
 	}
 
 	@Override
@@ -204,7 +253,7 @@ final class ScopeSubscriber<R, T> extends Operators.DeferredSubscription impleme
 			else if (s == SUBSCRIBING) {
 				if (STATE.compareAndSet(this, SUBSCRIBING, CANCEL_REQUESTED)) {
 					// onResource runs the cleanup when the body's subscribe() returns.
-					super.cancel();
+					cancelBody();
 					return;
 				}
 			}
@@ -213,7 +262,7 @@ final class ScopeSubscriber<R, T> extends Operators.DeferredSubscription impleme
 			}
 			else if (s == ACTIVE) {
 				if (STATE.compareAndSet(this, ACTIVE, CANCELLED)) {
-					super.cancel();
+					cancelBody();
 					R r = resource;
 					if (r != null) {
 						DroppingSubscriber.run(spec.onCancel(r), actual.currentContext());
@@ -224,7 +273,7 @@ final class ScopeSubscriber<R, T> extends Operators.DeferredSubscription impleme
 			else {
 				// CLEANING: let the cleanup finish, just stop signalling. CANCELLED/DONE: nothing left.
 				downstreamGone = true;
-				super.cancel();
+				cancelBody();
 				return;
 			}
 		}
