@@ -4,16 +4,12 @@ import static io.tether.context.testing.CountingConnectionFactory.query;
 import static io.tether.context.testing.CountingConnectionFactory.update;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
-import io.tether.context.testing.CountingConnectionFactory;
-import io.tether.context.testing.Database;
 import io.tether.context.testing.Leaks;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -26,7 +22,6 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
-import reactor.test.StepVerifier;
 
 /**
  * The "slow requests" experiment of the FastAPI + Peewee guide, in Reactor: ten overlapping requests
@@ -38,45 +33,31 @@ import reactor.test.StepVerifier;
  * <p>The interleaving is deterministic: every request reads its session, then waits for a shared signal
  * that fires when all ten have started, and only then for its own delay.
  */
-abstract class ConcurrentRequestsContract {
+abstract class ConcurrentRequestsContract extends DatabaseContract {
 
 	private static final int REQUESTS = 10;
 	private static final Duration DELAY_STEP = Duration.ofMillis(20);
 	private static final Duration HANG_LIMIT = Duration.ofSeconds(60);
 	private static final String LOOP = "request-loop";
 
-	protected ConnectionPool pool;
-	protected CountingConnectionFactory counting;
-	protected ConnectionScope scope;
-	protected String table;
 	private Scheduler loop;
 	private String loopThread;
 
-	abstract Database database();
+	@Override
+	int poolSize() {
+		// One connection per request in flight: all ten hold theirs while they wait.
+		return REQUESTS;
+	}
 
 	@BeforeEach
-	void setUp() {
-		// One connection per request in flight: all ten hold theirs while they wait.
-		pool = database().pool(REQUESTS);
-		counting = new CountingConnectionFactory(pool);
-		scope = ConnectionScope.builder(counting).name(database().name().toLowerCase()).build();
-		table = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-		scope.withConnection(c -> update(c, "CREATE TABLE " + table + " (id INT PRIMARY KEY, v VARCHAR(50))"))
-				.block();
+	void startLoop() {
 		loop = Schedulers.newSingle(LOOP);
 		loopThread = Mono.fromCallable(() -> Thread.currentThread().getName()).subscribeOn(loop).block();
 	}
 
 	@AfterEach
-	void tearDown() {
-		try {
-			Leaks.assertAllReleased(counting, pool);
-		}
-		finally {
-			loop.dispose();
-			scope.withConnection(c -> update(c, "DROP TABLE " + table)).onErrorResume(e -> Mono.empty()).block();
-			pool.disposeLater().block();
-		}
+	void stopLoop() {
+		loop.dispose();
 	}
 
 	/** What one request saw. {@code error} is set when the request failed; ids are server session ids. */

@@ -72,7 +72,11 @@ class PostgresTransactionSafetyIT {
 			await(() -> f.counting.acquired() == f.counting.createSubscriptions(), "the cancelled scope's connection arrived");
 			f.assertNoTransactionLeftOpen();
 			assertThat(ts.isTerminated()).isFalse();
-			assertThat(f.ids(1, 1)).isZero();
+			// On a fast machine the whole transaction can reach COMMIT before cancel() runs; a cancel during
+			// COMMIT lets it finish (clause 3). Either way the outcome is all or nothing, never left open.
+			boolean committed = f.counting.commands().stream().anyMatch(c -> c.endsWith(":COMMIT"));
+			assertThat(f.ids(1, 1)).as("row present exactly when COMMIT was sent before the cancel; commands %s",
+					f.counting.commands()).isEqualTo(committed ? 1 : 0);
 		}
 	}
 

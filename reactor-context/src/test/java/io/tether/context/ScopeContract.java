@@ -25,7 +25,6 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -47,21 +46,14 @@ import reactor.test.util.RaceTestUtils;
  * connections handed out and connections closed, over a pool of at most 4 connections. Each test ends by
  * proving that every connection acquired was released exactly once and the pool is fully returned.
  */
-abstract class ScopeContract {
+abstract class ScopeContract extends DatabaseContract {
 
 	/** Upper bound for any single verification, so a hang fails the test instead of the build. */
 	private static final Duration VERIFY_TIMEOUT = Duration.ofSeconds(30);
 
-	protected ConnectionPool pool;
-	protected CountingConnectionFactory counting;
-	protected ConnectionScope scope;
-	protected String table;
-
 	private int markCreates;
 	private int markAcquired;
 	private int markReleased;
-
-	abstract Database database();
 
 	@BeforeAll
 	static void boundVerifications() {
@@ -74,27 +66,8 @@ abstract class ScopeContract {
 	}
 
 	@BeforeEach
-	void setUp() {
-		pool = database().pool(4);
-		counting = new CountingConnectionFactory(pool);
-		scope = ConnectionScope.builder(counting).name(database().name().toLowerCase()).build();
-		table = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-		scope.withConnection(c -> update(c, "CREATE TABLE " + table + " (id INT PRIMARY KEY, v VARCHAR(50))"))
-				.block();
+	void markAfterSetUp() {
 		mark();
-	}
-
-	@AfterEach
-	void tearDown() {
-		try {
-			Leaks.assertAllReleased(counting, pool);
-		}
-		finally {
-			// A test that failed while holding an acquisition must not hang the clean-up.
-			counting.beforeAcquire(Mono::empty);
-			scope.withConnection(c -> update(c, "DROP TABLE " + table)).onErrorResume(e -> Mono.empty()).block();
-			pool.disposeLater().block();
-		}
 	}
 
 	// ---------------------------------------------------------------- helpers

@@ -4,20 +4,15 @@ import static io.tether.context.testing.CountingConnectionFactory.query;
 import static io.tether.context.testing.CountingConnectionFactory.update;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.Result;
-import io.tether.context.testing.CountingConnectionFactory;
-import io.tether.context.testing.Database;
 import io.tether.context.testing.Leaks;
 import java.time.Duration;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.reactivestreams.Subscription;
 import reactor.core.publisher.BaseSubscriber;
@@ -30,40 +25,12 @@ import reactor.test.StepVerifier;
  * another in subscription order, without hanging and without the driver's own queue ever seeing two at a
  * time; back-pressure and cancellation keep working. Every test ends with acquisitions == releases.
  */
-abstract class StatementSerializationContract {
+abstract class StatementSerializationContract extends DatabaseContract {
 
 	private static final Duration HANG_LIMIT = Duration.ofSeconds(60);
 	// For a case whose raw-driver control completes in milliseconds: a hang fails without stalling the build.
 	private static final Duration SHORT_HANG_LIMIT = Duration.ofSeconds(15);
 	private static final int ROWS = 1_000;
-
-	protected ConnectionPool pool;
-	protected CountingConnectionFactory counting;
-	protected ConnectionScope scope;
-	protected String table;
-
-	abstract Database database();
-
-	@BeforeEach
-	void setUp() {
-		pool = database().pool(4);
-		counting = new CountingConnectionFactory(pool);
-		scope = ConnectionScope.builder(counting).name(database().name().toLowerCase()).build();
-		table = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-		scope.withConnection(c -> update(c, "CREATE TABLE " + table + " (id INT PRIMARY KEY, v VARCHAR(50))"))
-				.block();
-	}
-
-	@AfterEach
-	void tearDown() {
-		try {
-			Leaks.assertAllReleased(counting, pool);
-		}
-		finally {
-			scope.withConnection(c -> update(c, "DROP TABLE " + table)).onErrorResume(e -> Mono.empty()).block();
-			pool.disposeLater().block();
-		}
-	}
 
 	/** Fills the table with rows (i, 'r' || i) for i in 1..n, in one statement. */
 	private void fill(int n) {

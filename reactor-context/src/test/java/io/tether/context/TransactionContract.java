@@ -13,7 +13,6 @@ import io.tether.context.testing.Database;
 import io.tether.context.testing.Leaks;
 import java.time.Duration;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -23,8 +22,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.reactivestreams.Subscription;
 import reactor.core.publisher.BaseSubscriber;
@@ -40,16 +37,9 @@ import reactor.test.subscriber.TestSubscriber;
  * connection is returned with. Each test ends by proving that every connection acquired was released
  * exactly once and the pool is fully returned.
  */
-abstract class TransactionContract {
+abstract class TransactionContract extends DatabaseContract {
 
 	static final Duration TIMEOUT = Duration.ofSeconds(30);
-
-	protected ConnectionPool pool;
-	protected CountingConnectionFactory counting;
-	protected ConnectionScope scope;
-	protected String table;
-
-	abstract Database database();
 
 	/** SQL returning the isolation level the server applies to the current transaction, as text. */
 	abstract String currentIsolationSql();
@@ -57,31 +47,6 @@ abstract class TransactionContract {
 	/** What {@link #currentIsolationSql()} returns, lower case, inside a transaction begun with {@code level}. */
 	String expectedServerIsolation(IsolationLevel level) {
 		return level.asSql().toLowerCase();
-	}
-
-	@BeforeEach
-	void setUp() {
-		pool = database().pool(4);
-		counting = new CountingConnectionFactory(pool);
-		scope = ConnectionScope.builder(counting).name(database().name().toLowerCase()).build();
-		table = "tx_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-		scope.withConnection(c -> update(c, "CREATE TABLE " + table + " (id INT PRIMARY KEY, v VARCHAR(50))"))
-				.block(TIMEOUT);
-	}
-
-	@AfterEach
-	void tearDown() {
-		try {
-			Leaks.assertAllReleased(counting, pool);
-		}
-		finally {
-			counting.beforeAcquire(Mono::empty);
-			counting.beforeBegin(Mono::empty);
-			counting.beforeCommit(Mono::empty);
-			counting.beforeRollback(Mono::empty);
-			scope.withConnection(c -> update(c, "DROP TABLE " + table)).onErrorResume(e -> Mono.empty()).block(TIMEOUT);
-			pool.disposeLater().block(TIMEOUT);
-		}
 	}
 
 	// ---------------------------------------------------------------- helpers

@@ -216,12 +216,8 @@ public final class ScopeEngine {
 		return new Binding(holder, tx == null ? null : new TransactionState(holder, tx));
 	}
 
-	private final class NewConnection extends ScopeSpec<Binding> {
-
-		@Override
-		Publisher<Binding> acquire(Context outer) {
-			return create().map(raw -> bindNew(raw, null));
-		}
+	/** A connection scope that owns its connection: bound for the body, released on every outcome. */
+	private abstract class OwnedConnection extends ScopeSpec<Binding> {
 
 		@Override
 		Context bind(Context outer, Binding b) {
@@ -244,31 +240,19 @@ public final class ScopeEngine {
 		}
 	}
 
-	private final class LazyConnection extends ScopeSpec<Binding> {
+	private final class NewConnection extends OwnedConnection {
+
+		@Override
+		Publisher<Binding> acquire(Context outer) {
+			return create().map(raw -> bindNew(raw, null));
+		}
+	}
+
+	private final class LazyConnection extends OwnedConnection {
 
 		@Override
 		Publisher<Binding> acquire(Context outer) {
 			return Mono.just(new Binding(ConnectionHolder.lazy(factory, description, outer), null));
-		}
-
-		@Override
-		Context bind(Context outer, Binding b) {
-			return outer.put(key, b);
-		}
-
-		@Override
-		Publisher<Void> onComplete(Binding b) {
-			return b.holder().release();
-		}
-
-		@Override
-		Publisher<Void> onError(Binding b, Throwable error) {
-			return b.holder().release();
-		}
-
-		@Override
-		Publisher<Void> onCancel(Binding b) {
-			return b.holder().release();
 		}
 	}
 
