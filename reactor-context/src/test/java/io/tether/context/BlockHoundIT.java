@@ -37,16 +37,11 @@ import reactor.test.StepVerifier;
  * runs (see {@link ArmedWhileThisSuiteRuns}). Every detection is recorded as well as thrown, so a blocking
  * call whose error a driver or pool thread swallows still fails the test.
  */
-class BlockHoundIT {
+class BlockHoundIT extends DatabaseContract {
 
 	private static final Duration LIMIT = Duration.ofSeconds(30);
 	private static final List<String> detections = new CopyOnWriteArrayList<>();
 	private static volatile boolean armed;
-
-	private ConnectionPool pool;
-	private CountingConnectionFactory counting;
-	private ConnectionScope scope;
-	private String table;
 
 	@BeforeAll
 	static void installBlockHound() {
@@ -122,26 +117,22 @@ class BlockHoundIT {
 		}
 	}
 
+	@Override
+	Database database() {
+		return Database.POSTGRES;
+	}
+
 	@BeforeEach
-	void setUp() {
+	void clearDetections() {
 		detections.clear();
-		pool = Database.POSTGRES.pool(4);
-		counting = new CountingConnectionFactory(pool);
-		scope = ConnectionScope.builder(counting).name("postgres").build();
-		table = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-		scope.withConnection(c -> update(c, "CREATE TABLE " + table + " (id INT PRIMARY KEY, v VARCHAR(50))"))
-				.block(LIMIT);
 	}
 
 	@AfterEach
-	void tearDown() {
+	void assertNothingBlocked() {
 		try {
-			Leaks.assertAllReleased(counting, pool);
 			assertThat(detections).as("blocking calls on non-blocking threads").isEmpty();
 		}
 		finally {
-			scope.withConnection(c -> update(c, "DROP TABLE " + table)).onErrorResume(e -> Mono.empty()).block(LIMIT);
-			pool.disposeLater().block(LIMIT);
 			detections.clear();
 		}
 	}
@@ -180,25 +171,28 @@ class BlockHoundIT {
 
 	/**
 	 * Positive control for the driver's threads, where most of Tether's callbacks run: a sleep in a row
-	 * callback, on the Netty event loop, is caught too.
+	 * callback on the Netty event loop is caught too. Whether a given row is delivered on the event loop or on
+	 * the thread that requested it is a race inside the driver, so the probe repeats until a row was handed
+	 * over on the event loop; if BlockHound did not watch those threads, no attempt would ever be detected.
 	 */
 	@Test
 	void blockingCallOnADriverThreadIsDetected() {
-		scope.withConnection(c -> query(c, "SELECT 1", Integer.class)
-						.doOnNext(one -> {
-							try {
-								Thread.sleep(1);
-							}
-							catch (InterruptedException e) {
-								Thread.currentThread().interrupt();
-							}
-						})
-						.single())
-				.as(StepVerifier::create)
-				.expectError(BlockingOperationError.class)
-				.verify(LIMIT);
-		assertThat(detections).singleElement().asString()
-				.contains("java.lang.Thread.sleep")
+		for (int attempt = 0; attempt < 50 && detections.isEmpty(); attempt++) {
+			scope.withConnection(c -> query(c, "SELECT 1", Integer.class)
+							.doOnNext(one -> {
+								try {
+									Thread.sleep(1);
+								}
+								catch (InterruptedException e) {
+									Thread.currentThread().interrupt();
+								}
+							})
+							.single())
+					.onErrorResume(BlockingOperationError.class, e -> Mono.just(-1))
+					.block(LIMIT);
+		}
+		assertThat(detections).as("a sleep on the driver's event loop was detected").isNotEmpty();
+		assertThat(detections.get(0)).contains("java.lang.Thread.sleep")
 				.doesNotStartWith("main")
 				.doesNotStartWith("parallel");
 		detections.clear();

@@ -3,6 +3,7 @@ package io.tether.context.internal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 
@@ -15,14 +16,18 @@ final class Lease {
 
 	private static final AtomicIntegerFieldUpdater<Lease> REFS =
 			AtomicIntegerFieldUpdater.newUpdater(Lease.class, "refs");
+	@SuppressWarnings("rawtypes")
+	private static final AtomicReferenceFieldUpdater<Lease, GatedSubscriber> CONSUMER =
+			AtomicReferenceFieldUpdater.newUpdater(Lease.class, GatedSubscriber.class, "consumer");
 
 	private final StatementGate gate;
 	private final Publisher<?> source;
 	private final GatedSubscriber<?> first;
 	private volatile int refs = 1;
 	private volatile boolean contended;
-	// guarded by this; most statements have exactly one result consumption, kept out of a list
-	private @Nullable GatedSubscriber<?> consumer;
+	// Most statements have exactly one result consumption: it is registered without a lock or a list.
+	private volatile @Nullable GatedSubscriber<?> consumer;
+	// guarded by this
 	private @Nullable List<GatedSubscriber<?>> moreConsumers;
 
 	Lease(StatementGate gate, Publisher<?> source, GatedSubscriber<?> first) {
@@ -81,10 +86,9 @@ final class Lease {
 	void contend() {
 		contended = true;
 		first.contend();
-		GatedSubscriber<?> one;
+		GatedSubscriber<?> one = consumer;
 		List<GatedSubscriber<?>> more;
 		synchronized (this) {
-			one = consumer;
 			more = moreConsumers == null ? null : new ArrayList<>(moreConsumers);
 		}
 		if (one != null) {
@@ -98,11 +102,8 @@ final class Lease {
 	}
 
 	void register(GatedSubscriber<?> consumer) {
-		synchronized (this) {
-			if (this.consumer == null) {
-				this.consumer = consumer;
-			}
-			else {
+		if (!CONSUMER.compareAndSet(this, null, consumer)) {
+			synchronized (this) {
 				if (moreConsumers == null) {
 					moreConsumers = new ArrayList<>(2);
 				}

@@ -37,8 +37,8 @@ final class StatementGate {
 			}
 			if (active == null) {
 				active = lease;
-				toGrant = lease;
 				if (granting) {
+					toGrant = lease;
 					return;
 				}
 				granting = true;
@@ -56,6 +56,8 @@ final class StatementGate {
 			contended.contend();
 			return;
 		}
+		lease.grant();
+		// Grants that became due while this one ran (it may have completed synchronously) run here too.
 		grantLoop();
 	}
 
