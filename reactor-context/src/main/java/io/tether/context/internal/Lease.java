@@ -66,13 +66,10 @@ final class Lease {
 
 	@SuppressWarnings({"unchecked", "rawtypes"})
 	void grant() {
+		// A lease released after it entered the gate has already handed the gate on through leave(); one
+		// released before entering is refused by StatementGate.enter. Either way there is nothing to do.
 		if (refs > 0) {
 			((Publisher) source).subscribe(first);
-		}
-		else {
-			// Cancelled before its turn, possibly before it even entered the gate (a cancel during
-			// subscription): its leave() found nothing to leave, so leave now or the gate stays taken.
-			gate.leave(this);
 		}
 	}
 

@@ -103,7 +103,7 @@ final class ScopeSubscriber<R, T> implements CoreSubscriber<T>, Subscription {
 	private void onResource(R r) {
 		resource = r;
 		if (!STATE.compareAndSet(this, ACQUIRING, SUBSCRIBING)) {
-			DroppingSubscriber.run(spec.onCancel(r), actual.currentContext());
+			cleanUpAfterCancel(r);
 			return;
 		}
 		Publisher<? extends T> p;
@@ -118,8 +118,13 @@ final class ScopeSubscriber<R, T> implements CoreSubscriber<T>, Subscription {
 		p.subscribe(this);
 		if (!STATE.compareAndSet(this, SUBSCRIBING, ACTIVE)
 				&& STATE.compareAndSet(this, CANCEL_REQUESTED, CANCELLED)) {
-			DroppingSubscriber.run(spec.onCancel(r), actual.currentContext());
+			cleanUpAfterCancel(r);
 		}
+	}
+
+	/** Releases after a cancel, in the background: nobody waits for it, errors go to onErrorDropped. */
+	private void cleanUpAfterCancel(R r) {
+		DroppingSubscriber.run(spec.onCancel(r), actual.currentContext());
 	}
 
 	/** ACTIVE or SUBSCRIBING to CLEANING; a cancel requested during SUBSCRIBING wins and is carried out here. */
@@ -133,7 +138,7 @@ final class ScopeSubscriber<R, T> implements CoreSubscriber<T>, Subscription {
 			}
 			else if (s == CANCEL_REQUESTED) {
 				if (STATE.compareAndSet(this, CANCEL_REQUESTED, CANCELLED)) {
-					DroppingSubscriber.run(spec.onCancel(r), actual.currentContext());
+					cleanUpAfterCancel(r);
 					return false;
 				}
 			}
@@ -265,7 +270,7 @@ final class ScopeSubscriber<R, T> implements CoreSubscriber<T>, Subscription {
 					cancelBody();
 					R r = resource;
 					if (r != null) {
-						DroppingSubscriber.run(spec.onCancel(r), actual.currentContext());
+						cleanUpAfterCancel(r);
 					}
 					return;
 				}
