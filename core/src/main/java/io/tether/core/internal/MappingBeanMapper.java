@@ -11,10 +11,10 @@ import java.lang.reflect.Constructor;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -53,7 +53,8 @@ final class MappingBeanMapper<T> implements RowMapper<T> {
 		catch (NoSuchMethodException e) {
 			return null;
 		}
-		Map<String, List<Method>> byProperty = new LinkedHashMap<>();
+		// Sorted: getMethods() has no defined order, and messages list the properties.
+		Map<String, List<Method>> byProperty = new TreeMap<>();
 		for (Method m : type.getMethods()) {
 			if (isSetter(m)) {
 				byProperty.computeIfAbsent(MappingColumns.loose(m.getName().substring(3)), k -> new ArrayList<>()).add(m);

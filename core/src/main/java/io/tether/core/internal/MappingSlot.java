@@ -30,10 +30,13 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code CharSequence} to {@code String}, a one-character {@code String} to {@code char},
  *       {@code String} to {@link UUID};</li>
  *   <li>{@link ByteBuffer} and {@code byte[]} to each other;</li>
- *   <li>{@link OffsetDateTime} and {@link ZonedDateTime} to {@link Instant} (lossless). A
- *       {@code LocalDateTime} is never turned into an instant or an offset one: its zone is unknown.</li>
+ *   <li>{@link OffsetDateTime} and {@link ZonedDateTime} to {@link Instant} (lossless). Tether never turns a
+ *       {@code LocalDateTime} into an instant or an offset date-time, since its zone is unknown (a driver may:
+ *       r2dbc-postgresql reads a {@code timestamp} as an {@code Instant} when asked for one).</li>
  * </ul>
- * There is no conversion from numbers to {@code Boolean}, and none to {@code java.util.Date}.
+ * There is no conversion from numbers to {@code Boolean}, and none to {@code java.util.Date}. Error messages
+ * name the column, the Java type of its value, the target type and the component or property, never the
+ * value itself.
  */
 final class MappingSlot {
 

@@ -28,8 +28,9 @@ import org.jspecify.annotations.Nullable;
  * except into a primitive, where it is an error; in particular a simple-type mapper returns {@code null} for
  * a {@code NULL} column, which the caller has to handle (Reactor does not carry {@code null}).
  *
- * <p>What is matched against what is computed once per class (constructor, setters) and once per column
- * layout (which column feeds which component), so a large result costs one array lookup per value. Nested
+ * <p>The reflective plan (canonical constructor or setters, as method handles) is built once per class, and
+ * which column feeds which component once per column layout ({@link MappingColumns}): for each further row
+ * of a result the labels are only compared with the cached layout's, then values are read by index. Nested
  * records, collections, maps and {@link Optional}s are not mapped.
  */
 public final class RowMappers {

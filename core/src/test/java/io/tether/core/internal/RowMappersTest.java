@@ -337,7 +337,7 @@ class RowMappersTest {
 		assertThatThrownBy(() -> query("select status, created_at from users where user_id = 1", UserBean.class))
 				.isInstanceOf(MappingException.class)
 				.hasMessage("Cannot map the row to bean " + UserBean.class.getName() + ": no column matches any of its"
-						+ " properties [userId, emailAddress, age, active, untouched] (labels are matched case-insensitively,"
+						+ " properties [active, age, emailAddress, untouched, userId] (labels are matched case-insensitively,"
 						+ " user_id to userId); the row has columns: STATUS, CREATED_AT");
 	}
 

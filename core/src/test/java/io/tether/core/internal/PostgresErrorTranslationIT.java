@@ -1,0 +1,244 @@
+package io.tether.core.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.ConnectionFactories;
+import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.IsolationLevel;
+import io.r2dbc.spi.R2dbcException;
+import io.r2dbc.spi.Result;
+import io.r2dbc.spi.Statement;
+import io.tether.context.testing.Database;
+import io.tether.core.BadSqlGrammarException;
+import io.tether.core.ConcurrencyFailureException;
+import io.tether.core.ConnectionFailureException;
+import io.tether.core.DataAccessException;
+import io.tether.core.DeadlockException;
+import io.tether.core.DuplicateKeyException;
+import io.tether.core.PermissionDeniedException;
+import io.tether.core.QueryTimeoutException;
+import io.tether.core.SerializationFailureException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** Provokes real errors with r2dbc-postgresql (no Tether API) and checks their translation. */
+class PostgresErrorTranslationIT {
+
+	private static final Duration TIMEOUT = Duration.ofSeconds(30);
+	private static final String TABLE = "tether_errtrans_pg";
+	private static final String ROLE = "tether_errtrans_noaccess";
+	private static final int SECRET_ID = 987_654;
+	private static final String SECRET_TEXT = "secret-xyz";
+
+	private final ConnectionFactory factory = ConnectionFactories.get(Database.postgresUrl());
+	private final List<Connection> open = new ArrayList<>();
+
+	@BeforeAll
+	static void role() {
+		ConnectionFactory f = ConnectionFactories.get(Database.postgresUrl());
+		Connection c = Mono.from(f.create()).block(TIMEOUT);
+		try {
+			// Idempotent, and safe against another JVM creating the role at the same moment.
+			run(c, "do $$ begin create role " + ROLE + " nologin; exception when duplicate_object or unique_violation"
+					+ " then null; end $$");
+		}
+		finally {
+			Mono.from(c.close()).block(TIMEOUT);
+		}
+	}
+
+	@BeforeEach
+	void schema() {
+		Connection c = connect();
+		run(c, "drop table if exists " + TABLE);
+		run(c, "create table " + TABLE + " (id int primary key, name text, balance int not null default 0)");
+		run(c, "insert into " + TABLE + " (id, name) values ($1, $2)", SECRET_ID, SECRET_TEXT);
+		run(c, "insert into " + TABLE + " (id, name) values (1, 'one')");
+	}
+
+	@AfterEach
+	void close() {
+		for (Connection c : open) {
+			Mono.from(c.close()).onErrorResume(e -> Mono.empty()).block(TIMEOUT);
+		}
+	}
+
+	@AfterAll
+	static void drop() {
+		ConnectionFactory f = ConnectionFactories.get(Database.postgresUrl());
+		Connection c = Mono.from(f.create()).block(TIMEOUT);
+		try {
+			run(c, "drop table if exists " + TABLE);
+		}
+		finally {
+			Mono.from(c.close()).block(TIMEOUT);
+		}
+	}
+
+	@Test
+	void duplicateKey() {
+		String sql = "insert into " + TABLE + " (id, name) values ($1, $2)";
+		Throwable e = failure(connect(), sql, SECRET_ID, SECRET_TEXT);
+		assertTranslated(e, DuplicateKeyException.class, "23505", sql, false);
+		assertThat(e).hasMessage("Duplicate key: duplicate key value violates unique constraint \"" + TABLE
+				+ "_pkey\" [SQLState 23505, code 0] in SQL: " + sql);
+	}
+
+	@Test
+	void syntaxError() {
+		String sql = "selec name from " + TABLE + " where id = $1";
+		Throwable e = failure(connect(), sql, SECRET_ID);
+		assertTranslated(e, BadSqlGrammarException.class, "42601", sql, false);
+	}
+
+	@Test
+	void missingTable() {
+		String sql = "select * from tether_errtrans_no_such_table where id = $1";
+		Throwable e = failure(connect(), sql, SECRET_ID);
+		assertTranslated(e, BadSqlGrammarException.class, "42P01", sql, false);
+	}
+
+	@Test
+	void permissionDenied() {
+		Connection c = connect();
+		run(c, "set role " + ROLE);
+		String sql = "select name from " + TABLE + " where id = $1";
+		Throwable e = failure(c, sql, SECRET_ID);
+		assertTranslated(e, PermissionDeniedException.class, "42501", sql, false);
+	}
+
+	@Test
+	void serializationFailureOfAWriteSkewIsRetryable() {
+		Connection a = connect();
+		Connection b = connect();
+		Mono.from(a.beginTransaction(IsolationLevel.SERIALIZABLE)).block(TIMEOUT);
+		Mono.from(b.beginTransaction(IsolationLevel.SERIALIZABLE)).block(TIMEOUT);
+		String sum = "select sum(balance) from " + TABLE;
+		run(a, sum);
+		run(b, sum);
+		// Each moves money based on a total the other one is changing: no serial order explains both.
+		String withdraw = "update " + TABLE + " set balance = balance - $1 where id = $2";
+		run(a, withdraw, SECRET_ID, 1);
+		run(b, withdraw, SECRET_ID, SECRET_ID);
+		run(a, "commit");
+		Throwable e = failure(b, "commit");
+		assertTranslated(e, SerializationFailureException.class, "40001", "commit", true);
+		assertThat(ErrorTranslator.isRetryable(e)).isTrue();
+	}
+
+	@Test
+	void deadlockIsRetryable() {
+		Connection a = connect();
+		Connection b = connect();
+		Mono.from(a.beginTransaction()).block(TIMEOUT);
+		Mono.from(b.beginTransaction()).block(TIMEOUT);
+		String sql = "update " + TABLE + " set name = $2 where id = $1";
+		run(a, sql, 1, SECRET_TEXT);
+		run(b, sql, SECRET_ID, SECRET_TEXT);
+		// Opposite lock order; PostgreSQL aborts one of them after deadlock_timeout (1 s by default).
+		List<Throwable> failures = Flux.merge(outcome(update(a, sql, SECRET_ID, SECRET_TEXT)),
+						outcome(update(b, sql, 1, SECRET_TEXT)))
+				.collectList().block(TIMEOUT);
+		assertThat(failures).as("exactly one side is chosen as the deadlock victim").hasSize(1);
+		Throwable e = failures.get(0);
+		assertTranslated(e, DeadlockException.class, "40P01", sql, true);
+		assertThat(ErrorTranslator.isRetryable(e)).isTrue();
+	}
+
+	@Test
+	void statementTimeout() {
+		Connection c = connect();
+		run(c, "set statement_timeout = 50");
+		String sql = "select pg_sleep(1) from " + TABLE + " where id = $1";
+		Throwable e = failure(c, sql, SECRET_ID);
+		assertTranslated(e, QueryTimeoutException.class, "57014", sql, true);
+		assertThat(e.getCause()).as("r2dbc-postgresql calls this a non-transient resource failure")
+				.isInstanceOf(io.r2dbc.spi.R2dbcNonTransientResourceException.class);
+		assertThat(ErrorTranslator.isRetryable(e)).isFalse();
+	}
+
+	@Test
+	void lockTimeoutIsTransientButNotRetryable() {
+		Connection a = connect();
+		Connection b = connect();
+		Mono.from(a.beginTransaction()).block(TIMEOUT);
+		String sql = "update " + TABLE + " set name = $2 where id = $1";
+		run(a, sql, SECRET_ID, "a");
+		run(b, "set lock_timeout = 50");
+		Throwable e = failure(b, sql, SECRET_ID, SECRET_TEXT);
+		assertTranslated(e, ConcurrencyFailureException.class, "55P03", sql, true);
+		assertThat(e).isExactlyInstanceOf(ConcurrencyFailureException.class).hasMessageStartingWith("Lock not available: ");
+		assertThat(ErrorTranslator.isRetryable(e)).isFalse();
+	}
+
+	@Test
+	void terminatedConnectionIsAConnectionFailure() {
+		Connection victim = connect();
+		Integer pid = Flux.from(victim.createStatement("select pg_backend_pid()").execute())
+				.flatMap(r -> r.map((row, md) -> row.get(0, Integer.class))).blockFirst(TIMEOUT);
+		run(connect(), "select pg_terminate_backend($1)", pid);
+		String sql = "select name from " + TABLE + " where id = $1";
+		Throwable e = failure(victim, sql, SECRET_ID);
+		assertThat(e).isInstanceOf(ConnectionFailureException.class);
+		assertThat(((DataAccessException) e).isTransient()).isTrue();
+		assertThat(((DataAccessException) e).sqlState()).isIn("57P01", "08006", null);
+		assertThat(e.getMessage()).doesNotContain(String.valueOf(SECRET_ID));
+	}
+
+	// ---- plumbing -----------------------------------------------------------------------------------------
+
+	private static void assertTranslated(Throwable e, Class<? extends DataAccessException> type, String sqlState,
+			String sql, boolean isTransient) {
+		assertThat(e).isInstanceOf(type).hasCauseInstanceOf(R2dbcException.class);
+		DataAccessException translated = (DataAccessException) e;
+		assertThat(translated.sqlState()).isEqualTo(sqlState);
+		assertThat(translated.errorCode()).isZero();
+		assertThat(translated.sql()).isEqualTo(sql);
+		assertThat(translated.isTransient()).isEqualTo(isTransient);
+		assertThat(translated.getMessage())
+				.contains("[SQLState " + sqlState + ", code 0] in SQL: " + sql)
+				.doesNotContain(String.valueOf(SECRET_ID))
+				.doesNotContain(SECRET_TEXT);
+	}
+
+	private Connection connect() {
+		Connection c = Mono.from(factory.create()).block(TIMEOUT);
+		open.add(c);
+		return c;
+	}
+
+	private static Mono<Throwable> outcome(Mono<Long> update) {
+		return update.then(Mono.<Throwable>empty()).onErrorResume(Mono::just);
+	}
+
+	private static Mono<Long> update(Connection c, String sql, Object... binds) {
+		return Mono.defer(() -> {
+					Statement s = c.createStatement(sql);
+					for (int i = 0; i < binds.length; i++) {
+						s.bind(i, binds[i]);
+					}
+					return Flux.from(s.execute()).flatMap(Result::getRowsUpdated).reduce(0L, Long::sum);
+				})
+				.onErrorMap(e -> ErrorTranslator.translate(e, sql));
+	}
+
+	private static void run(Connection c, String sql, Object... binds) {
+		update(c, sql, binds).block(TIMEOUT);
+	}
+
+	private static Throwable failure(Connection c, String sql, Object... binds) {
+		Throwable e = catchThrowable(() -> update(c, sql, binds).block(TIMEOUT));
+		assertThat(e).as("statement should have failed: %s", sql).isNotNull();
+		return e;
+	}
+}
