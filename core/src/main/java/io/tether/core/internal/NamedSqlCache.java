@@ -9,9 +9,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * lookup and, the first time after an eviction sweep, one volatile write. When an insert takes the size
  * over the capacity, one thread sweeps with the "second chance" (clock) rule: entries used since the last
  * sweep lose their mark and stay, others are removed, until an eighth of the capacity is free, so the cost
- * of evicting is paid once per many misses. The sweep takes a lock only with {@code tryLock}: no thread
- * ever waits (or parks) for the cache, and a thread that finds a sweep under way leaves it to that sweep,
- * so the size can briefly exceed the capacity by the number of threads inserting at the same moment.
+ * of evicting is paid once per many misses; if that is not enough (everything in use), a second round
+ * removes entries regardless of their mark. The sweep takes a lock only with {@code tryLock}: no thread
+ * ever waits (or parks, which BlockHound would report) for the cache, and a thread that finds a sweep under
+ * way leaves its entry to that sweep. While threads insert, the size can briefly exceed the capacity; once
+ * they stop, it is within it.
  *
  * <p>SQL longer than {@link #MAX_CACHED_LENGTH} characters is parsed every time: keeping it would let a few
  * huge generated statements hold a lot of memory, and parsing costs about as much as sending it.
@@ -65,26 +67,38 @@ final class NamedSqlCache {
 	}
 
 	private void sweep() {
-		if (!sweepLock.tryLock()) {
-			return;
-		}
-		try {
-			// two rounds at most: the first clears every mark it keeps, so the second can always remove
-			for (int round = 0; round < 2 && entries.size() > sweepTarget; round++) {
-				Iterator<Entry> it = entries.values().iterator();
-				while (it.hasNext() && entries.size() > sweepTarget) {
-					Entry entry = it.next();
-					if (entry.used) {
-						entry.used = false;
-					}
-					else {
-						it.remove();
-					}
-				}
+		// A thread whose tryLock fails leaves its insert to the sweeper, which looks at the size again after
+		// unlocking: an insert is either seen by that check or made after the unlock, when its own tryLock
+		// succeeds. So no insert goes unswept, and once inserts stop the size is within the capacity.
+		while (entries.size() > capacity && sweepLock.tryLock()) {
+			try {
+				sweepOnce();
+			}
+			finally {
+				sweepLock.unlock();
 			}
 		}
-		finally {
-			sweepLock.unlock();
+	}
+
+	private void sweepOnce() {
+		// First round: second chance for entries used since the last sweep. Second round: remove
+		// whatever comes, marked or not, as other threads may re-mark entries as fast as the first
+		// round clears them; without it a working set larger than the capacity, all of it in use,
+		// would never be evicted.
+		Iterator<Entry> it = entries.values().iterator();
+		while (it.hasNext() && entries.size() > sweepTarget) {
+			Entry entry = it.next();
+			if (entry.used) {
+				entry.used = false;
+			}
+			else {
+				it.remove();
+			}
+		}
+		it = entries.values().iterator();
+		while (it.hasNext() && entries.size() > sweepTarget) {
+			it.next();
+			it.remove();
 		}
 	}
 
