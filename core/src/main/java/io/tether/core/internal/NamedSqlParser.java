@@ -19,6 +19,8 @@ import java.util.Map;
  * <li>The {@code E} prefix and a dollar quote count only at the start of a token: {@code where'\'} is a
  * keyword and a standard string, {@code a$b$c} is one identifier. {@code $1} (a dollar and a digit) is a
  * positional marker, not a dollar quote.</li>
+ * <li>Inside {@code E'...'}, {@code \'} is written as {@code ''} (same meaning) because r2dbc-postgresql's
+ * own tokenizer does not know escape strings and would reject the statement.</li>
  * <li>{@code ::} (cast) and {@code :=} (assignment) are left alone; {@code \:} becomes a literal
  * {@code :} (the backslash is dropped); a parameter name is {@code [A-Za-z_][A-Za-z0-9_]*}, so
  * {@code :1} or a lone {@code :} are literal text.</li>
@@ -271,6 +273,13 @@ final class NamedSqlParser {
 		while (i < length) {
 			char c = sql.charAt(i);
 			if (c == '\\') {
+				if (charAt(i + 1) == '\'') {
+					// \' and '' mean the same inside E'...'; r2dbc-postgresql 1.1's own SQL tokenizer knows only
+					// standard strings and rejects \' as an unclosed quote, so the driver is given ''
+					segment.append(sql, segmentStart, i).append("''");
+					segmentStart = i + 2;
+					rewritten = true;
+				}
 				i += 2;
 			}
 			else if (c == '\'') {

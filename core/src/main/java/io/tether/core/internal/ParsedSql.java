@@ -22,7 +22,8 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  * <li>string literals {@code '...'} ({@code ''} is a quote inside); standard-conforming strings are assumed,
  * so a backslash in {@code '...'} is an ordinary character, as in PostgreSQL since 9.1 and H2;</li>
- * <li>escape strings {@code E'...'} and {@code e'...'}, where {@code \'} does not end the string;</li>
+ * <li>escape strings {@code E'...'} and {@code e'...'}, where {@code \'} does not end the string (the bound
+ * SQL spells it {@code ''}, which means the same, because r2dbc-postgresql 1.1 rejects {@code \'});</li>
  * <li>quoted identifiers {@code "..."} ({@code ""} is a quote inside);</li>
  * <li>dollar-quoted strings {@code $$...$$} and {@code $tag$...$tag$} (another {@code $other$} inside does not
  * end them); {@code $1} is a positional marker, not a dollar quote;</li>
