@@ -1,0 +1,407 @@
+package io.tether.core;
+
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.ConnectionFactory;
+import io.tether.context.ConnectionScope;
+import io.tether.context.Propagation;
+import io.tether.context.TransactionOptions;
+import io.tether.core.internal.ErrorTranslator;
+import io.tether.core.internal.Executor;
+import io.tether.core.internal.StatementLog;
+import io.tether.pool.TetherPool;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Operators;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * The entry point of application code: SQL with named parameters, row mapping, transactions and
+ * connection scopes over one {@link ConnectionFactory}.
+ *
+ * <pre>{@code
+ * Database db = Database.connect("r2dbc:h2:mem:///demo?options=DB_CLOSE_DELAY=-1");   // pooled
+ *
+ * Mono<User> user = db.sql("select id, email from users where id = :id")
+ *     .bind("id", 42)
+ *     .mapTo(User.class)
+ *     .one();
+ *
+ * Mono<Long> moved = db.inTransaction(
+ *     db.sql("update account set balance = balance - :n where id = :from").bind("n", 10).bind("from", 1).rowsUpdated()
+ *       .then(db.sql("update account set balance = balance + :n where id = :to").bind("n", 10).bind("to", 2).rowsUpdated()));
+ * }</pre>
+ *
+ * <h2>Which connection a statement uses</h2>
+ * Every statement looks for a connection of this database's factory in the Reactor Context of its
+ * subscriber. Inside {@link #inConnection}, {@link #inLazyConnection}, {@link #withConnection} or
+ * {@link #inTransaction} it runs on that bound connection (and so inside the transaction, if one is open).
+ * Outside any scope it acquires a connection for itself when subscribed and releases it when its result
+ * completes, fails or is cancelled. Scopes opened with a {@link ConnectionScope} over the same factory
+ * instance (see {@link #scope()}) are shared with this class in both directions.
+ *
+ * <h2>Errors</h2>
+ * Every publisher returned here reports driver errors as a {@link DataAccessException} subclass that keeps
+ * R2DBC's transient / non-transient split and carries the SQLState, the vendor code and the SQL text, but
+ * never bind values. Other errors (from the application's own code, or Tether's
+ * {@link io.tether.context.TetherException}s) pass through unchanged.
+ *
+ * <p>Instances are immutable apart from their closed flag and thread-safe; create one per database and share
+ * it. Every publisher returned is cold: nothing is parsed, acquired or sent before subscription.
+ *
+ * @since 0.1
+ */
+public final class Database implements AutoCloseable {
+
+	private final ConnectionFactory factory;
+	private final @Nullable Object owned;
+	private final ConnectionScope scope;
+	private final Executor executor;
+	private final AtomicBoolean closed = new AtomicBoolean();
+	private final RetryPolicy defaultRetry;
+	private final String name;
+
+	private Database(Builder b) {
+		this.factory = b.factory;
+		this.owned = b.closeFactoryOnClose ? b.factory : null;
+		this.name = b.name != null ? b.name : factory.getMetadata().getName();
+		this.scope = ConnectionScope.builder(factory).name(name).build();
+		BindMarkerStyle markers = b.bindMarkers != null ? b.bindMarkers : BindMarkerStyle.forDriver(factory.getMetadata().getName());
+		this.executor = new Executor(scope, markers.markers(),
+				new StatementLog(name, b.slowStatementThreshold, b.logBindValues), closed::get);
+		this.defaultRetry = b.retryPolicy;
+	}
+
+	/**
+	 * A database over a new {@link TetherPool} for {@code r2dbcUrl}; pool settings may be given as URL
+	 * options (see {@link io.tether.pool.PoolSettings}). {@link #close()} closes the pool.
+	 *
+	 * @throws IllegalArgumentException if the URL is malformed, names no available driver, or carries an
+	 *         invalid pool setting
+	 */
+	public static Database connect(String r2dbcUrl) {
+		Objects.requireNonNull(r2dbcUrl, "r2dbcUrl must not be null");
+		TetherPool pool = TetherPool.create(r2dbcUrl);
+		try {
+			return builder(pool).closeFactoryOnClose(true).build();
+		}
+		catch (RuntimeException e) {
+			// The pool has not acquired anything yet; closing it only releases its housekeeping.
+			pool.closeLater().subscribe(null, error -> Operators.onErrorDropped(error, reactor.util.context.Context.empty()));
+			throw e;
+		}
+	}
+
+	/**
+	 * A database over {@code factory}, typically a pool the application configured itself. The factory is
+	 * not closed by {@link #close()}: its owner closes it.
+	 */
+	public static Database of(ConnectionFactory factory) {
+		return builder(factory).build();
+	}
+
+	/** A builder for a database over {@code factory}, for the settings {@link #of} leaves at their defaults. */
+	public static Builder builder(ConnectionFactory factory) {
+		return new Builder(Objects.requireNonNull(factory, "factory must not be null"));
+	}
+
+	/** The name used in logs and error messages: the builder's, else the driver's name. */
+	public String name() {
+		return name;
+	}
+
+	/** The factory connections come from. */
+	public ConnectionFactory connectionFactory() {
+		return factory;
+	}
+
+	/**
+	 * The {@link ConnectionScope} this database binds connections with, for code written against
+	 * {@code reactor-context} directly. Its scopes and this database's are the same scopes.
+	 */
+	public ConnectionScope scope() {
+		return scope;
+	}
+
+	// ---------------------------------------------------------------- statements
+
+	/**
+	 * A statement of {@code sql}, with {@code :name} parameters. The SQL is parsed at the first subscription
+	 * of any statement with this text and the result cached; nothing is sent until a terminal method of the
+	 * returned {@link Sql} is subscribed.
+	 */
+	public Sql sql(String sql) {
+		return new Sql(executor, Objects.requireNonNull(sql, "sql must not be null"));
+	}
+
+	/**
+	 * A batch of one parameterized statement run with several sets of values ({@link Batch#add}), sent in
+	 * one round trip where the driver supports it.
+	 */
+	public Batch batch(String sql) {
+		return new Batch(executor, Objects.requireNonNull(sql, "sql must not be null"));
+	}
+
+	// ---------------------------------------------------------------- scopes
+
+	/**
+	 * Runs {@code body} with one connection bound, acquired on subscribe and released when {@code body}
+	 * completes, fails or is cancelled; nested scopes and statements reuse it. If a connection of this
+	 * database is already bound, {@code body} runs on it and nothing is acquired or released.
+	 * See {@link ConnectionScope#inConnection(Mono)} for the full contract.
+	 */
+	public <T> Mono<T> inConnection(Mono<T> body) {
+		return scope.inConnection(body).onErrorMap(Database::translate);
+	}
+
+	/** The {@code Flux} flavour of {@link #inConnection(Mono)}. */
+	public <T> Flux<T> inConnection(Publisher<? extends T> body) {
+		return scope.<T>inConnection(body).onErrorMap(Database::translate);
+	}
+
+	/**
+	 * Like {@link #inConnection(Mono)}, but acquires only when the first statement inside runs; a body that
+	 * never touches the database never acquires (one lazily opened connection per HTTP request).
+	 * See {@link ConnectionScope#inLazyConnection(Mono)}.
+	 */
+	public <T> Mono<T> inLazyConnection(Mono<T> body) {
+		return scope.inLazyConnection(body).onErrorMap(Database::translate);
+	}
+
+	/** The {@code Flux} flavour of {@link #inLazyConnection(Mono)}. */
+	public <T> Flux<T> inLazyConnection(Publisher<? extends T> body) {
+		return scope.<T>inLazyConnection(body).onErrorMap(Database::translate);
+	}
+
+	/**
+	 * Calls {@code fn} with the bound connection, or with one acquired for this call and released when what
+	 * {@code fn} returns terminates. See {@link ConnectionScope#withConnection(Function)}.
+	 */
+	public <T> Mono<T> withConnection(Function<? super Connection, ? extends Mono<? extends T>> fn) {
+		return scope.<T>withConnection(fn).onErrorMap(Database::translate);
+	}
+
+	/** The {@code Flux} flavour of {@link #withConnection(Function)}. */
+	public <T> Flux<T> withConnectionMany(Function<? super Connection, ? extends Publisher<? extends T>> fn) {
+		return scope.<T>withConnectionMany(fn).onErrorMap(Database::translate);
+	}
+
+	// ---------------------------------------------------------------- transactions
+
+	/**
+	 * Runs {@code body} in a transaction with default options ({@link Propagation#REQUIRED}) and this
+	 * database's default {@link RetryPolicy} (none unless the builder set one).
+	 *
+	 * @see #inTransaction(TransactionOptions, RetryPolicy, Mono)
+	 */
+	public <T> Mono<T> inTransaction(Mono<T> body) {
+		return inTransaction(TransactionOptions.defaults(), defaultRetry, body);
+	}
+
+	/** Runs {@code body} in a transaction with {@code options} and the default {@link RetryPolicy}. */
+	public <T> Mono<T> inTransaction(TransactionOptions options, Mono<T> body) {
+		return inTransaction(options, defaultRetry, body);
+	}
+
+	/**
+	 * Runs {@code body} in a transaction with {@code options}, retrying the whole transaction as
+	 * {@code retry} says when it fails with a retryable error (by default a serialization failure, SQLState
+	 * 40001, or a deadlock, 40P01).
+	 * <ul>
+	 *   <li><b>Which connection:</b> as {@link ConnectionScope#inTransaction(TransactionOptions, Mono)}: the
+	 *       bound one, or a new one when nothing is bound or for {@link Propagation#REQUIRES_NEW}.</li>
+	 *   <li><b>Complete:</b> commit, then the value. <b>Error:</b> rollback; if the error is retryable and
+	 *       this call began the transaction, {@code body} is subscribed again in a new transaction after the
+	 *       policy's back-off, up to its limit; the last error is then signalled. A call that joins an outer
+	 *       transaction never retries (the outer transaction is already doomed): the outer one may.</li>
+	 *   <li><b>Cancel:</b> rollback and release in the background; a pending back-off is cancelled.</li>
+	 * </ul>
+	 * {@code body} must be cold (it is subscribed once per attempt), and should not have side effects
+	 * outside the database that must not repeat.
+	 */
+	public <T> Mono<T> inTransaction(TransactionOptions options, RetryPolicy retry, Mono<T> body) {
+		Objects.requireNonNull(options, "options must not be null");
+		Objects.requireNonNull(retry, "retry must not be null");
+		Objects.requireNonNull(body, "body must not be null");
+		Mono<T> attempt = scope.inTransaction(options, body).onErrorMap(Database::translate);
+		if (retry.maxRetries() == 0) {
+			return attempt;
+		}
+		if (options.propagation() == Propagation.REQUIRES_NEW) {
+			return attempt.retryWhen(retry.toRetry(name));
+		}
+		return scope.isInTransaction().flatMap(joins -> joins ? attempt : attempt.retryWhen(retry.toRetry(name)));
+	}
+
+	/**
+	 * Runs {@code body} in a transaction with default options; items are delivered as the body emits them,
+	 * before the commit, and completion after it. No retry: items already delivered cannot be taken back
+	 * (collect into a {@code Mono} to retry). See {@link ConnectionScope#inTransaction(TransactionOptions, Publisher)}.
+	 */
+	public <T> Flux<T> inTransaction(Publisher<? extends T> body) {
+		return inTransaction(TransactionOptions.defaults(), body);
+	}
+
+	/** The {@code Flux} flavour of {@link #inTransaction(TransactionOptions, Mono)}, without retries. */
+	public <T> Flux<T> inTransaction(TransactionOptions options, Publisher<? extends T> body) {
+		return scope.<T>inTransaction(options, body).onErrorMap(Database::translate);
+	}
+
+	/** Marks the active transaction rollback-only; see {@link ConnectionScope#setRollbackOnly()}. */
+	public Mono<Void> setRollbackOnly() {
+		return scope.setRollbackOnly();
+	}
+
+	/** Whether a transaction of this database is active in the Context. */
+	public Mono<Boolean> isInTransaction() {
+		return scope.isInTransaction();
+	}
+
+	// ---------------------------------------------------------------- lifecycle
+
+	/**
+	 * Closes this database without blocking: statements subscribed afterwards fail with
+	 * {@link IllegalStateException}; a pool this database created ({@link #connect}) is closed, one it was
+	 * given is left to its owner. Cold and idempotent: only the first subscription closes anything.
+	 */
+	public Mono<Void> closeLater() {
+		return Mono.defer(() -> {
+			if (!closed.compareAndSet(false, true) || owned == null) {
+				return Mono.empty();
+			}
+			if (owned instanceof TetherPool pool) {
+				return pool.closeLater();
+			}
+			if (owned instanceof io.r2dbc.spi.Closeable closeable) {
+				return Mono.from(closeable.close());
+			}
+			if (owned instanceof Disposable disposable) {
+				return Mono.fromRunnable(disposable::dispose);
+			}
+			return Mono.empty();
+		});
+	}
+
+	/**
+	 * Closes this database and waits until a pool it created has closed, for {@code try}-with-resources and
+	 * application shutdown. Must not be called on a non-blocking thread (an event loop): use
+	 * {@link #closeLater()} there.
+	 *
+	 * @throws IllegalStateException on a non-blocking thread
+	 */
+	@Override
+	public void close() {
+		if (Schedulers.isInNonBlockingThread()) {
+			throw new IllegalStateException("Database.close() would block the non-blocking thread "
+					+ Thread.currentThread().getName() + "; subscribe to closeLater() instead");
+		}
+		closeLater().toFuture().join();
+	}
+
+	/** Whether {@link #close()} or {@link #closeLater()} has been called. */
+	public boolean isClosed() {
+		return closed.get();
+	}
+
+	@Override
+	public String toString() {
+		return "Database[" + name + "]";
+	}
+
+	private static Throwable translate(Throwable error) {
+		return ErrorTranslator.translate(error, null);
+	}
+
+	/**
+	 * Settings of a {@link Database}. Defaults: bind markers chosen from the driver name, slow-statement
+	 * warning at 1 second, bind values not logged, no transaction retries, factory not closed.
+	 *
+	 * @since 0.1
+	 */
+	public static final class Builder {
+
+		private final ConnectionFactory factory;
+		private @Nullable String name;
+		private @Nullable BindMarkerStyle bindMarkers;
+		private Duration slowStatementThreshold = Duration.ofSeconds(1);
+		private boolean logBindValues;
+		private RetryPolicy retryPolicy = RetryPolicy.none();
+		private boolean closeFactoryOnClose;
+
+		private Builder(ConnectionFactory factory) {
+			this.factory = factory;
+		}
+
+		/** The name used in logs and errors; defaults to the driver's name. */
+		public Builder name(String name) {
+			Objects.requireNonNull(name, "name must not be null");
+			if (name.isBlank()) {
+				throw new IllegalArgumentException("name must not be blank");
+			}
+			this.name = name;
+			return this;
+		}
+
+		/**
+		 * The bind-marker syntax that {@code :name} parameters are rewritten to. Defaults to the one the
+		 * driver named by the factory's metadata expects; needed only for drivers Tether does not know.
+		 */
+		public Builder bindMarkers(BindMarkerStyle style) {
+			this.bindMarkers = Objects.requireNonNull(style, "style must not be null");
+			return this;
+		}
+
+		/**
+		 * Statements that take longer than this, from subscription to termination, are logged at WARN on
+		 * logger {@code io.tether.sql}. {@link Duration#ZERO} turns the warning off. Default 1 second.
+		 */
+		public Builder slowStatementThreshold(Duration threshold) {
+			Objects.requireNonNull(threshold, "threshold must not be null");
+			if (threshold.isNegative()) {
+				throw new IllegalArgumentException("slowStatementThreshold must be >= 0, was " + threshold);
+			}
+			this.slowStatementThreshold = threshold;
+			return this;
+		}
+
+		/**
+		 * Whether DEBUG and slow-statement logs include bind values. Off by default: values may be personal
+		 * data or secrets. Error messages never include them.
+		 */
+		public Builder logBindValues(boolean logBindValues) {
+			this.logBindValues = logBindValues;
+			return this;
+		}
+
+		/** The policy of {@link Database#inTransaction(Mono)} and of the overloads without one; default none. */
+		public Builder retryPolicy(RetryPolicy retryPolicy) {
+			this.retryPolicy = Objects.requireNonNull(retryPolicy, "retryPolicy must not be null");
+			return this;
+		}
+
+		/**
+		 * Whether {@link Database#close()} also closes the factory (a {@link TetherPool}, an R2DBC
+		 * {@link io.r2dbc.spi.Closeable} or a Reactor {@link Disposable}). Default {@code false}; true for
+		 * {@link Database#connect}.
+		 */
+		public Builder closeFactoryOnClose(boolean closeFactoryOnClose) {
+			this.closeFactoryOnClose = closeFactoryOnClose;
+			return this;
+		}
+
+		/**
+		 * The database.
+		 *
+		 * @throws IllegalArgumentException if no bind-marker style was set and the driver is not one Tether knows
+		 */
+		public Database build() {
+			return new Database(this);
+		}
+	}
+}

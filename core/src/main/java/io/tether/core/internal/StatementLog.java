@@ -1,0 +1,98 @@
+package io.tether.core.internal;
+
+import java.time.Duration;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.SignalType;
+
+/**
+ * Statement logging of one database on logger {@code io.tether.sql}: each statement at DEBUG when it starts
+ * and ends, and at WARN when it ran longer than the slow-statement threshold (measured from subscription
+ * to termination, so it includes waiting for a connection). Bind values only when enabled.
+ */
+public final class StatementLog {
+
+	static final String LOGGER_NAME = "io.tether.sql";
+
+	private final Logger logger;
+	private final String database;
+	private final long slowNanos;
+	private final boolean logBindValues;
+
+	public StatementLog(String database, Duration slowThreshold, boolean logBindValues) {
+		this(LoggerFactory.getLogger(LOGGER_NAME), database, slowThreshold, logBindValues);
+	}
+
+	StatementLog(Logger logger, String database, Duration slowThreshold, boolean logBindValues) {
+		this.logger = logger;
+		this.database = database;
+		this.slowNanos = slowThreshold.isZero() ? Long.MAX_VALUE : slowThreshold.toNanos();
+		this.logBindValues = logBindValues;
+	}
+
+	/** The database name this log reports for. */
+	public String database() {
+		return database;
+	}
+
+	/**
+	 * {@code statement} with logging around each subscription. Called at subscription time of the
+	 * statement, so the start time is per subscription.
+	 */
+	public <T> Flux<T> around(String sql, BoundSql bound, Flux<T> statement) {
+		boolean debug = logger.isDebugEnabled();
+		if (!debug && slowNanos == Long.MAX_VALUE) {
+			return statement;
+		}
+		long start = System.nanoTime();
+		if (debug) {
+			if (logBindValues && !bound.values().isEmpty()) {
+				logger.debug("[{}] executing: {} with values {}", database, bound.sql(), describe(bound.values()));
+			}
+			else {
+				logger.debug("[{}] executing: {}", database, bound.sql());
+			}
+		}
+		return statement.doFinally(signal -> finished(sql, bound, signal, System.nanoTime() - start));
+	}
+
+	private void finished(String sql, BoundSql bound, SignalType signal, long nanos) {
+		if (nanos >= slowNanos) {
+			long millis = Duration.ofNanos(nanos).toMillis();
+			if (logBindValues && !bound.values().isEmpty()) {
+				logger.warn("[{}] slow statement: {} ms (threshold {} ms, {}): {} with values {}", database, millis,
+						Duration.ofNanos(slowNanos).toMillis(), outcome(signal), sql, describe(bound.values()));
+			}
+			else {
+				logger.warn("[{}] slow statement: {} ms (threshold {} ms, {}): {}", database, millis,
+						Duration.ofNanos(slowNanos).toMillis(), outcome(signal), sql);
+			}
+		}
+		else if (logger.isDebugEnabled()) {
+			logger.debug("[{}] {} after {} µs: {}", database, outcome(signal), nanos / 1_000, sql);
+		}
+	}
+
+	private static String outcome(SignalType signal) {
+		return switch (signal) {
+			case ON_COMPLETE -> "completed";
+			case ON_ERROR -> "failed";
+			case CANCEL -> "cancelled";
+			default -> signal.toString();
+		};
+	}
+
+	private static String describe(List<Object> values) {
+		StringBuilder out = new StringBuilder("[");
+		for (int i = 0; i < values.size(); i++) {
+			if (i > 0) {
+				out.append(", ");
+			}
+			Object value = values.get(i);
+			out.append(value instanceof NullValue n ? "NULL(" + n.type().getSimpleName() + ")" : String.valueOf(value));
+		}
+		return out.append(']').toString();
+	}
+}
