@@ -22,6 +22,9 @@ import io.tether.core.UncategorizedDataAccessException;
 import java.net.SocketException;
 import java.nio.channels.ClosedChannelException;
 import java.util.Map;
+import io.tether.pool.PoolAcquireTimeoutException;
+import io.tether.pool.PoolClosedException;
+import io.tether.pool.PoolPendingLimitException;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -131,6 +134,13 @@ public final class ErrorTranslator {
 		Objects.requireNonNull(error, "error must not be null");
 		if (error instanceof DataAccessException) {
 			return error;
+		}
+		if (error instanceof PoolAcquireTimeoutException || error instanceof PoolPendingLimitException
+				|| error instanceof PoolClosedException) {
+			// Not a statement failure: no connection could be had. The pool's message already names the limit and
+			// the pool state; a QueryTimeoutException (what R2dbcTimeoutException would map to) would mislead.
+			String text = sql != null ? error.getMessage() + " (for SQL: " + sql + ")" : error.getMessage();
+			return new ConnectionFailureException(text, error, null, 0, sql);
 		}
 		if (error instanceof R2dbcException r2dbc) {
 			String state = r2dbc.getSqlState();
