@@ -71,6 +71,11 @@ final class Acquisition extends Mono<Connection> {
 				}
 				return;
 			}
+			if (state.get() != WAITING) {
+				// Cancelled from within onSubscribe, before it was registered.
+				engine.unregister(this);
+				return;
+			}
 			long timeoutMillis = engine.acquireTimeoutMillis();
 			if (timeoutMillis > 0) {
 				Disposable t = engine.scheduler().schedule(this::timeout, timeoutMillis, TimeUnit.MILLISECONDS);
