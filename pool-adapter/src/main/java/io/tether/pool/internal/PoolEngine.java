@@ -671,7 +671,8 @@ public final class PoolEngine {
 		}
 	}
 
-	boolean hasShutdownHook() {
+	/** Whether a shutdown hook is registered (for tests). */
+	public boolean hasShutdownHook() {
 		return shutdownHook != null;
 	}
 
