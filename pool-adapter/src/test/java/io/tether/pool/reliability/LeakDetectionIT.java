@@ -1,0 +1,177 @@
+package io.tether.pool.reliability;
+
+import static io.tether.pool.reliability.PoolUnderTest.within;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.r2dbc.spi.Connection;
+import io.tether.pool.testing.Await;
+import io.tether.pool.testing.PgSessions;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+
+/**
+ * A connection held past {@code leakDetectionThreshold} is reported once at WARN (logger
+ * {@code io.tether.pool.TetherPool}) with the stack of the code that acquired it, and once more at INFO
+ * when it finally comes back. The report changes nothing else: the session stays open on the server while
+ * held and serves the next caller afterwards. The log is read from System.err, where the test binding
+ * (slf4j-simple) writes.
+ */
+class LeakDetectionIT {
+
+	private static final Duration THRESHOLD = Duration.ofMillis(500);
+	private static final Duration OP_GUARD = Duration.ofSeconds(45);
+	private static final String LOGGER = "io.tether.pool.TetherPool";
+
+	private static PgSessions pg;
+
+	private final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+	private PrintStream originalErr;
+
+	@BeforeAll
+	static void openAdmin() {
+		pg = PgSessions.open();
+	}
+
+	@AfterAll
+	static void closeAdmin() {
+		pg.close();
+	}
+
+	@BeforeEach
+	void captureStandardError() {
+		originalErr = System.err;
+		System.setErr(new PrintStream(new Tee(originalErr, captured), true, StandardCharsets.UTF_8));
+	}
+
+	@AfterEach
+	void restoreStandardError() {
+		System.setErr(originalErr);
+	}
+
+	@Test
+	void aConnectionHeldTooLongIsReportedOnceWithWhereItWasAcquiredAndAgainWhenItReturns() {
+		try (PoolUnderTest p = PoolUnderTest.direct(pg, "leak", b -> b.maxSize(2).leakDetectionThreshold(THRESHOLD))) {
+			Connection held = acquireAndForgetToClose(p);
+			int pid = within(PoolUnderTest.pidOf(held), OP_GUARD);
+
+			Await.until(() -> !p.leaks.isEmpty(), "leak reported to the listener");
+			// Three more thresholds pass: the report must not repeat.
+			Await.pause(THRESHOLD.multipliedBy(3));
+			assertThat(p.leaks).as("one report per held connection").hasSize(1);
+			assertThat(p.leaks.get(0)).as("held at least the threshold").isGreaterThanOrEqualTo(THRESHOLD);
+			Throwable acquiredAt = p.leakOrigins.get(0);
+			assertThat(acquiredAt).as("where the connection was acquired").isNotNull();
+			assertThat(Arrays.stream(acquiredAt.getStackTrace()).map(StackTraceElement::getMethodName))
+					.as("the acquiring code is on the captured stack").contains("acquireAndForgetToClose");
+			assertThat(p.stats().leaks()).isEqualTo(1);
+
+			List<String> warns = lines("WARN");
+			assertThat(warns).as("WARN lines of %s:%n%s", LOGGER, log()).hasSize(1);
+			assertThat(logAfter(warns.get(0))).as("the WARN shows the acquiring stack").contains("acquireAndForgetToClose");
+			assertThat(lines("INFO")).as("no INFO before the connection returns").isEmpty();
+
+			assertThat(pg.states(p.app)).as("the leaked session stays open on the server")
+					.containsEntry(pid, "idle");
+
+			PoolUnderTest.complete(Mono.from(held.close()), OP_GUARD);
+			Await.until(() -> lines("INFO").size() == 1, "INFO when the leaked connection returns:\n" + log());
+			assertThat(lines("WARN")).as("still one WARN").hasSize(1);
+			assertThat(p.leaks).hasSize(1);
+
+			assertThat(within(p.pid(), OP_GUARD)).as("the returned connection serves again").isEqualTo(pid);
+			p.assertNothingLeaked();
+		}
+	}
+
+	@Test
+	void connectionsReturnedWithinTheThresholdAreNotReported() {
+		try (PoolUnderTest p = PoolUnderTest.direct(pg, "noleak", b -> b.maxSize(2).leakDetectionThreshold(Duration.ofSeconds(5)))) {
+			for (int i = 0; i < 20; i++) {
+				within(p.sleepThenPid(Duration.ofMillis(10)), OP_GUARD);
+			}
+			Await.pause(Duration.ofMillis(500));
+			assertThat(p.leaks).isEmpty();
+			assertThat(p.stats().leaks()).isZero();
+			assertThat(lines("WARN")).isEmpty();
+			p.assertNothingLeaked();
+		}
+	}
+
+	/** Named so the captured acquisition stack can be recognised. */
+	private static Connection acquireAndForgetToClose(PoolUnderTest p) {
+		return within(Mono.from(p.pool.create()), OP_GUARD);
+	}
+
+	private String log() {
+		synchronized (captured) {
+			return captured.toString(StandardCharsets.UTF_8);
+		}
+	}
+
+	private List<String> lines(String level) {
+		return log().lines().filter(l -> l.contains(" " + level + " ") && l.contains(LOGGER)).toList();
+	}
+
+	private String logAfter(String line) {
+		String all = log();
+		return all.substring(all.indexOf(line));
+	}
+
+	/** Copies System.err to the terminal and to the capture buffer. */
+	private static final class Tee extends OutputStream {
+
+		private final OutputStream out;
+		private final ByteArrayOutputStream copy;
+
+		Tee(OutputStream out, ByteArrayOutputStream copy) {
+			this.out = out;
+			this.copy = copy;
+		}
+
+		@Override
+		public void write(int b) {
+			synchronized (copy) {
+				copy.write(b);
+			}
+			writeThrough(new byte[] {(byte) b}, 0, 1);
+		}
+
+		@Override
+		public void write(byte[] b, int off, int len) {
+			synchronized (copy) {
+				copy.write(b, off, len);
+			}
+			writeThrough(b, off, len);
+		}
+
+		private void writeThrough(byte[] b, int off, int len) {
+			try {
+				out.write(b, off, len);
+			}
+			catch (java.io.IOException ignored) {
+				// the terminal copy is a courtesy
+			}
+		}
+
+		@Override
+		public void flush() {
+			try {
+				out.flush();
+			}
+			catch (java.io.IOException ignored) {
+				// same
+			}
+		}
+	}
+}
