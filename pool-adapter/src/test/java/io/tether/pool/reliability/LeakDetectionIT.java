@@ -6,10 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.r2dbc.spi.Connection;
 import io.tether.pool.testing.Await;
 import io.tether.pool.testing.PgSessions;
-import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import io.tether.pool.testing.StandardErrorCapture;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -35,8 +32,7 @@ class LeakDetectionIT {
 
 	private static PgSessions pg;
 
-	private final ByteArrayOutputStream captured = new ByteArrayOutputStream();
-	private PrintStream originalErr;
+	private StandardErrorCapture err;
 
 	@BeforeAll
 	static void openAdmin() {
@@ -50,13 +46,12 @@ class LeakDetectionIT {
 
 	@BeforeEach
 	void captureStandardError() {
-		originalErr = System.err;
-		System.setErr(new PrintStream(new Tee(originalErr, captured), true, StandardCharsets.UTF_8));
+		err = StandardErrorCapture.start();
 	}
 
 	@AfterEach
 	void restoreStandardError() {
-		System.setErr(originalErr);
+		err.close();
 	}
 
 	@Test
@@ -114,64 +109,14 @@ class LeakDetectionIT {
 	}
 
 	private String log() {
-		synchronized (captured) {
-			return captured.toString(StandardCharsets.UTF_8);
-		}
+		return err.text();
 	}
 
 	private List<String> lines(String level) {
-		return log().lines().filter(l -> l.contains(" " + level + " ") && l.contains(LOGGER)).toList();
+		return err.lines(level, LOGGER);
 	}
 
 	private String logAfter(String line) {
-		String all = log();
-		return all.substring(all.indexOf(line));
-	}
-
-	/** Copies System.err to the terminal and to the capture buffer. */
-	private static final class Tee extends OutputStream {
-
-		private final OutputStream out;
-		private final ByteArrayOutputStream copy;
-
-		Tee(OutputStream out, ByteArrayOutputStream copy) {
-			this.out = out;
-			this.copy = copy;
-		}
-
-		@Override
-		public void write(int b) {
-			synchronized (copy) {
-				copy.write(b);
-			}
-			writeThrough(new byte[] {(byte) b}, 0, 1);
-		}
-
-		@Override
-		public void write(byte[] b, int off, int len) {
-			synchronized (copy) {
-				copy.write(b, off, len);
-			}
-			writeThrough(b, off, len);
-		}
-
-		private void writeThrough(byte[] b, int off, int len) {
-			try {
-				out.write(b, off, len);
-			}
-			catch (java.io.IOException ignored) {
-				// the terminal copy is a courtesy
-			}
-		}
-
-		@Override
-		public void flush() {
-			try {
-				out.flush();
-			}
-			catch (java.io.IOException ignored) {
-				// same
-			}
-		}
+		return err.from(line);
 	}
 }
