@@ -252,7 +252,9 @@ final class PoolUnderTest implements AutoCloseable {
 	@Override
 	public void close() {
 		listener.dispose();
-		complete(pool.close(Duration.ofSeconds(10)), GUARD);
+		if (!pool.isClosed()) {
+			complete(pool.close(Duration.ofSeconds(10)), GUARD);
+		}
 		assertThat(pool.isClosed()).isTrue();
 		Await.until(() -> pg.pids(app).isEmpty(), Await.DEFAULT,
 				() -> "no session of " + app + " left after close: " + pg.states(app));
