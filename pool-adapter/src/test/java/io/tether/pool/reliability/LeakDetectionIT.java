@@ -15,6 +15,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 
 /**
@@ -56,6 +57,9 @@ class LeakDetectionIT {
 
 	@Test
 	void aConnectionHeldTooLongIsReportedOnceWithWhereItWasAcquiredAndAgainWhenItReturns() {
+		// reactor-context's test-jar brings simplelogger.properties with level WARN; this module's own file
+		// (src/test/resources) comes first on the class path and lets the pool's INFO through.
+		assertThat(LoggerFactory.getLogger(LOGGER).isInfoEnabled()).as("INFO enabled for %s in the tests' logging", LOGGER).isTrue();
 		try (PoolUnderTest p = PoolUnderTest.direct(pg, "leak", b -> b.maxSize(2).leakDetectionThreshold(THRESHOLD))) {
 			Connection held = acquireAndForgetToClose(p);
 			int pid = within(PoolUnderTest.pidOf(held), OP_GUARD);
