@@ -6,7 +6,9 @@ import static io.tether.pool.reliability.PoolUnderTest.load;
 import static io.tether.pool.reliability.PoolUnderTest.pids;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.r2dbc.spi.R2dbcException;
 import io.tether.pool.reliability.PoolUnderTest.Outcome;
+import io.tether.pool.testing.Await;
 import io.tether.pool.testing.PgSessions;
 import java.time.Duration;
 import java.util.HashSet;
@@ -71,6 +73,22 @@ class InitSqlIT {
 			assertThat(initRuns.keySet()).as("initSql ran on exactly the connections that served callers")
 					.containsExactlyInAnyOrderElementsOf(served);
 			assertThat(initRuns).as("initSql runs per physical connection").allSatisfy((pid, runs) -> assertThat(runs).isEqualTo(1L));
+			p.assertNothingLeaked();
+		}
+	}
+
+	@Test
+	void aFailingInitSqlFailsTheAcquisitionAndLeavesNoSessionBehind() {
+		try (PoolUnderTest p = PoolUnderTest.direct(pg, "initsql-bad",
+				b -> b.maxSize(2).initSql(List.of("SET tether.test_marker = 'x'", "SELECT * FROM " + TABLE + "_missing")))) {
+			List<Outcome> outcomes = load(6, 2, OP_GUARD, i -> p.pid());
+
+			PoolUnderTest.assertNoneHung(outcomes);
+			assertThat(pids(outcomes)).as("no caller gets a connection whose init SQL failed: %s", describe(outcomes)).isEmpty();
+			assertThat(errors(outcomes)).allSatisfy(e -> assertThat(e).isInstanceOf(R2dbcException.class)
+					.hasMessageContaining(TABLE + "_missing"));
+			Await.until(() -> p.serverPids().isEmpty(), "sessions whose init SQL failed are closed: " + pg.states(p.app));
+			assertThat(p.stats().allocated()).as("nothing kept: %s", p.stats()).isZero();
 			p.assertNothingLeaked();
 		}
 	}
