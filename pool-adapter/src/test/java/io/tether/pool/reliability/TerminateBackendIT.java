@@ -117,6 +117,35 @@ class TerminateBackendIT {
 		}
 	}
 
+	@Test
+	void aCancelledStatementFailsAloneAndTheSessionIsKept() {
+		try (PoolUnderTest p = PoolUnderTest.direct(pg, "cancel-stmt", b -> b.maxSize(1))) {
+			int pid = PoolUnderTest.within(p.pid(), OP_GUARD);
+			Sinks.One<List<Outcome>> done = Sinks.one();
+			Disposable running = Mono.fromCallable(() -> load(1, 1, OP_GUARD, i -> p.sleepThenPidInTransaction(Duration.ofSeconds(20))))
+					.subscribeOn(Schedulers.boundedElastic())
+					.subscribe(done::tryEmitValue, done::tryEmitError);
+			try {
+				Await.until(() -> p.pg.activeRunning(p.app, "pg_sleep").equals(List.of(pid)), "the statement runs on " + pid);
+				assertThat(pg.cancel(pid)).isTrue();
+
+				List<Outcome> outcomes = PoolUnderTest.within(done.asMono(), PoolUnderTest.GUARD);
+				assertNoneHung(outcomes);
+				assertThat(errors(outcomes)).as("the cancelled statement fails with the server's error: %s", describe(outcomes))
+						.singleElement()
+						.satisfies(e -> assertThat(e).isInstanceOf(R2dbcException.class).isNotInstanceOf(PoolAcquireTimeoutException.class));
+
+				assertThat(PoolUnderTest.within(p.pid(), OP_GUARD))
+						.as("a statement-level error (%s) does not cost the session; evictions %s, %s", errors(outcomes), p.evictions, p.stats())
+						.isEqualTo(pid);
+				p.assertNothingLeaked();
+			}
+			finally {
+				running.dispose();
+			}
+		}
+	}
+
 	/** Makes the pool open {@code n} sessions (n concurrent holders), waits until they are idle, kills them all. */
 	private static Set<Integer> warmUpAndTerminate(PoolUnderTest p, int n) {
 		List<Outcome> warm = load(n, n, OP_GUARD, i -> p.sleepThenPid(Duration.ofMillis(300)));

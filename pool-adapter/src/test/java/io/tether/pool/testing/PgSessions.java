@@ -137,6 +137,12 @@ public final class PgSessions implements AutoCloseable {
 		return n;
 	}
 
+	/** {@code pg_cancel_backend} on one PID: cancels its running statement, keeps the session; true if signalled. */
+	public boolean cancel(int pid) {
+		return query("SELECT pg_cancel_backend(" + pid + ")", r -> Boolean.TRUE.equals(r.get(0, Boolean.class)))
+				.stream().findFirst().orElse(false);
+	}
+
 	/** Terminates every session that carries {@code applicationName}; returns the PIDs it terminated. */
 	public List<Integer> terminateAll(String applicationName) {
 		List<Integer> pids = pids(applicationName);
