@@ -65,6 +65,7 @@ final class FaultyConnectionFactory implements ConnectionFactory {
 		volatile boolean validateNever;
 		volatile RuntimeException statementError;
 		volatile RuntimeException rollbackError;
+		volatile Mono<Void> beforeRollback = Mono.empty();
 		volatile boolean isClosed;
 
 		FaultyConnection(Connection delegate, int id) {
@@ -137,7 +138,7 @@ final class FaultyConnectionFactory implements ConnectionFactory {
 		@Override
 		public Publisher<Void> rollbackTransaction() {
 			RuntimeException error = rollbackError;
-			return error != null ? Mono.error(error) : delegate.rollbackTransaction();
+			return error != null ? Mono.error(error) : beforeRollback.then(Mono.from(delegate.rollbackTransaction()));
 		}
 
 		@Override

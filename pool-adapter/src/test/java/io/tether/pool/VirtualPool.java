@@ -77,9 +77,21 @@ final class VirtualPool implements AutoCloseable {
 				.collectList().toFuture().join();
 	}
 
+	/** Asserts that the test returned every connection, closes the pool and asserts every physical connection is closed. */
 	@Override
 	public void close() {
-		pool.closeLater().toFuture().join();
-		time.dispose();
+		try {
+			PoolStats stats = pool.stats();
+			if (stats.acquired() != 0) {
+				throw new AssertionError("connections still checked out at the end of the test: " + stats);
+			}
+			pool.closeLater().toFuture().join();
+			if (factory.open() != 0) {
+				throw new AssertionError(factory.open() + " physical connection(s) left open after close: " + pool.stats());
+			}
+		}
+		finally {
+			time.dispose();
+		}
 	}
 }

@@ -76,9 +76,9 @@ final class Acquisition extends Mono<Connection> {
 				engine.unregister(this);
 				return;
 			}
-			long timeoutMillis = engine.acquireTimeoutMillis();
-			if (timeoutMillis > 0) {
-				Disposable t = engine.scheduler().schedule(this::timeout, timeoutMillis, TimeUnit.MILLISECONDS);
+			long timeoutNanos = engine.acquireTimeoutNanos();
+			if (timeoutNanos > 0) {
+				Disposable t = engine.scheduler().schedule(this::timeout, timeoutNanos, TimeUnit.NANOSECONDS);
 				timer = t;
 				if (state.get() != WAITING) {
 					t.dispose();
