@@ -693,7 +693,12 @@ public final class PoolEngine {
 	}
 
 	/** Consumes a result to its end, whatever it holds (update count or rows). */
+	/**
+	 * Drains {@code result}, failing with the server's error if the statement failed. {@code Result.flatMap}
+	 * cannot be used to discard segments: in R2DBC 1.0 a server error arrives as a {@code Message} segment,
+	 * which it would drop, so a failing init SQL or validation query would pass. {@code map} signals it.
+	 */
 	private static Publisher<?> consume(io.r2dbc.spi.Result result) {
-		return result.flatMap(segment -> Mono.empty());
+		return result.map((row, metadata) -> Boolean.TRUE);
 	}
 }
