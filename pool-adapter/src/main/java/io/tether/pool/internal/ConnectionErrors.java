@@ -19,22 +19,23 @@ final class ConnectionErrors {
 	}
 
 	/**
-	 * Whether {@code error} or one of its causes is connection-level: an
-	 * {@link R2dbcNonTransientResourceException}, an {@link R2dbcException} with an SQLState of class
-	 * {@code 08} (connection exception) or a server shutdown state ({@code 57P01..57P03}), or an I/O
-	 * error of the transport.
+	 * Whether {@code error} or one of its causes is connection-level. An {@link R2dbcException} that carries
+	 * an SQLState is judged by it alone: class {@code 08} (connection exception) or a server shutdown state
+	 * ({@code 57P01..57P03}) is connection-level, anything else is the statement's own failure, whatever the
+	 * exception class (r2dbc-postgresql reports a cancelled statement, 57014, as an
+	 * {@link R2dbcNonTransientResourceException}, and a statement timeout must not cost the session). Without
+	 * an SQLState, an {@code R2dbcNonTransientResourceException} or an I/O error of the transport is
+	 * connection-level.
 	 */
 	static boolean isConnectionError(Throwable error) {
 		@Nullable Throwable t = error;
 		for (int depth = 0; t != null && depth < 10; depth++) {
+			if (t instanceof R2dbcException r2dbc && r2dbc.getSqlState() != null && !r2dbc.getSqlState().isEmpty()) {
+				String state = r2dbc.getSqlState();
+				return state.startsWith("08") || SHUTDOWN_STATES.contains(state);
+			}
 			if (t instanceof R2dbcNonTransientResourceException || t instanceof IOException) {
 				return true;
-			}
-			if (t instanceof R2dbcException) {
-				String state = ((R2dbcException) t).getSqlState();
-				if (state != null && (state.startsWith("08") || SHUTDOWN_STATES.contains(state))) {
-					return true;
-				}
 			}
 			if (t.getCause() == t) {
 				break;
