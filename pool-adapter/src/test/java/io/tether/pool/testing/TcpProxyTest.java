@@ -1,12 +1,10 @@
 package io.tether.pool.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -115,10 +113,20 @@ class TcpProxyTest {
 	void closeStopsListeningAndCutsEverything() throws IOException {
 		Socket s = connect();
 		assertThat(roundTrip(s, "x")).isEqualTo("x");
+		int accepted = proxy.acceptedConnections();
 		proxy.close();
 		assertClosedByPeer(s);
 		s.close();
-		assertThatThrownBy(this::connect).isInstanceOf(ConnectException.class);
+		// The freed ephemeral port may already belong to another process on a busy machine, so "connection
+		// refused" cannot be asserted; what must hold is that this proxy accepts nothing more.
+		try (Socket late = connect()) {
+			late.getOutputStream().write('x');
+		}
+		catch (IOException refused) {
+			// the usual case: nobody listens on the port any more
+		}
+		assertThat(proxy.acceptedConnections()).isEqualTo(accepted);
+		assertThat(proxy.liveConnections()).isZero();
 	}
 
 	private Socket connect() throws IOException {
