@@ -64,7 +64,11 @@ public final class StatementLog {
 				logger.debug("[{}] executing: {}", database, bound.sql());
 			}
 		}
-		return statement.doFinally(signal -> finished(sql, bound, signal, System.nanoTime() - start));
+		// Before the signal goes downstream (doFinally would run after it), so a subscriber that has seen the
+		// end of the statement also sees its log line.
+		return statement.doOnComplete(() -> finished(sql, bound, SignalType.ON_COMPLETE, System.nanoTime() - start))
+				.doOnError(error -> finished(sql, bound, SignalType.ON_ERROR, System.nanoTime() - start))
+				.doOnCancel(() -> finished(sql, bound, SignalType.CANCEL, System.nanoTime() - start));
 	}
 
 	private void finished(String sql, BoundSql bound, SignalType signal, long nanos) {
