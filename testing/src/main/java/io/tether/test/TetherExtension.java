@@ -167,16 +167,23 @@ public final class TetherExtension implements BeforeAllCallback, AfterEachCallba
 				k -> Resources.open(settings, owner), Resources.class);
 	}
 
-	/** The outermost enclosing class annotated with {@link TetherTest}, else the test class. */
+	/**
+	 * The outermost class annotated with {@link TetherTest} among the test class and the classes enclosing it as
+	 * {@code @Nested} (inner) classes, else the test class. A static nested class is a test class of its own.
+	 */
 	private static Class<?> ownerClass(ExtensionContext context) {
 		Class<?> testClass = context.getRequiredTestClass();
 		Class<?> owner = testClass;
-		for (Class<?> c = testClass; c != null; c = c.getEnclosingClass()) {
+		for (Class<?> c = testClass; c != null; c = isInner(c) ? c.getEnclosingClass() : null) {
 			if (AnnotationSupport.isAnnotated(c, TetherTest.class)) {
 				owner = c;
 			}
 		}
 		return owner;
+	}
+
+	private static boolean isInner(Class<?> c) {
+		return c.isMemberClass() && !Modifier.isStatic(c.getModifiers());
 	}
 
 	record Settings(TestDatabase database, List<String> schema, boolean rollback, boolean strict, int poolSize,
