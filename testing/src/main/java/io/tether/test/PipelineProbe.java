@@ -4,6 +4,7 @@ import io.tether.test.internal.Marks;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.reactivestreams.Publisher;
@@ -48,15 +49,30 @@ public final class PipelineProbe {
 	 */
 	public <T> Mono<T> mono(Mono<T> pipeline) {
 		Objects.requireNonNull(pipeline, "pipeline must not be null");
-		return pipeline.doFirst(this::started).doFinally(s -> running.decrementAndGet())
-				.contextWrite(ctx -> Marks.withProbe(ctx, this));
+		return Mono.defer(() -> {
+			AtomicBoolean ended = new AtomicBoolean();
+			return pipeline.doFirst(this::started)
+					.doOnTerminate(() -> ended(ended))
+					.doOnCancel(() -> ended(ended));
+		}).contextWrite(ctx -> Marks.withProbe(ctx, this));
 	}
 
 	/** The {@code Flux} flavour of {@link #mono(Mono)}. */
 	public <T> Flux<T> flux(Publisher<? extends T> pipeline) {
 		Objects.requireNonNull(pipeline, "pipeline must not be null");
-		return Flux.<T>from(pipeline).doFirst(this::started).doFinally(s -> running.decrementAndGet())
-				.contextWrite(ctx -> Marks.withProbe(ctx, this));
+		return Flux.<T>defer(() -> {
+			AtomicBoolean ended = new AtomicBoolean();
+			return Flux.<T>from(pipeline).doFirst(this::started)
+					.doOnTerminate(() -> ended(ended))
+					.doOnCancel(() -> ended(ended));
+		}).contextWrite(ctx -> Marks.withProbe(ctx, this));
+	}
+
+	/** Before the terminal signal goes on, so that the probe has stopped when the subscriber hears of it. */
+	private void ended(AtomicBoolean ended) {
+		if (ended.compareAndSet(false, true)) {
+			running.decrementAndGet();
+		}
 	}
 
 	private void started() {

@@ -97,7 +97,7 @@ public final class TetherExtension implements BeforeAllCallback, AfterEachCallba
 		RecordingConnectionFactory recorder = r.recorder;
 		Settings s = r.settings;
 		Duration wait = Duration.ofMillis(s.releaseWaitMillis());
-		Await.until(() -> recorder.acquiredConnections().isEmpty() && r.pool.stats().acquired() == 0, wait);
+		boolean quiet = Await.until(() -> recorder.acquiredConnections().isEmpty() && r.pool.stats().acquired() == 0, wait);
 
 		List<AssertionError> findings = new ArrayList<>();
 		String after = "after the test (waited " + wait.toMillis() + " ms for releases in the background)";
@@ -112,7 +112,8 @@ public final class TetherExtension implements BeforeAllCallback, AfterEachCallba
 			add(findings, Findings.outsideScope(recorder.connectionsAcquiredOutsideKitPipelines(),
 					"outside the pipelines handed to Rollback or a PipelineProbe (@TetherTest(strict = true))"));
 		}
-		if (leaked.isEmpty() && r.pool.stats().acquired() != 0) {
+		// Judged from the wait above: the pool's own keep-alive checks may take a connection for a moment at any time.
+		if (!quiet && leaked.isEmpty()) {
 			findings.add(new AssertionError("the pool is not fully returned after the test: " + r.pool.stats().describeState()
 					+ " (connections taken from the TetherPool parameter directly must be closed)"));
 		}

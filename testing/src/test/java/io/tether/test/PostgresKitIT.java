@@ -91,8 +91,11 @@ class PostgresKitIT {
 				.hasMessageContaining("io.tether.test.PostgresKitIT$BadOnPostgres.leaks(PostgresKitIT.java:");
 		assertThat(outcomes.get("commits")).isInstanceOf(AssertionError.class)
 				.hasMessageContaining("committed outside the rollback scope:\n    COMMIT on connection #1");
+		assertThat(outcomes.get("autoCommits")).isInstanceOf(AssertionError.class)
+				.hasMessageContaining("auto-commit of 'insert into tether_kit_it_bad values (4)' on connection #1");
 		assertThat(outcomes.get("rollsBack")).isNull();
-		assertThat(outcomes).hasSize(3);
+		assertThat(outcomes.get("reads")).isNull();
+		assertThat(outcomes).hasSize(5);
 	}
 
 	@TetherTest(database = TestDatabase.POSTGRES, schema = "kit-schema-pg-bad.sql", rollback = true, releaseWaitMillis = 300)
@@ -107,6 +110,18 @@ class PostgresKitIT {
 		void commits(Database db) {
 			StepVerifier.create(db.inTransaction(db.sql("insert into tether_kit_it_bad values (2)").rowsUpdated()))
 					.expectNext(1L)
+					.verifyComplete();
+		}
+
+		@Test
+		void autoCommits(Database db) {
+			StepVerifier.create(db.sql("insert into tether_kit_it_bad values (4)").rowsUpdated()).expectNext(1L).verifyComplete();
+		}
+
+		@Test
+		void reads(Database db) {
+			StepVerifier.create(db.sql("select count(*) from tether_kit_it_bad").mapTo(Long.class).one())
+					.expectNextCount(1)
 					.verifyComplete();
 		}
 
