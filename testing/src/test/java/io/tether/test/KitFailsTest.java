@@ -7,6 +7,7 @@ import io.r2dbc.spi.Connection;
 import io.tether.context.Propagation;
 import io.tether.context.TransactionOptions;
 import io.tether.core.Database;
+import io.tether.pool.TetherPool;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.MethodOrderer;
@@ -72,6 +73,15 @@ class KitFailsTest {
 		assertThat(outcomes.get("releasesTwice")).isInstanceOf(AssertionError.class)
 				.hasMessageContaining("1 close() call(s) on connections already released");
 		assertThat(outcomes).hasSize(2);
+	}
+
+	@Test
+	void aTestThatTakesAConnectionFromThePoolDirectlyAndKeepsItFails() {
+		Map<String, Throwable> outcomes = run(BypassesTheRecorder.class);
+
+		assertThat(outcomes.get("keepsAPoolConnection")).isInstanceOf(AssertionError.class)
+				.hasMessageContaining("the pool is not fully returned after the test: max=4, acquired=1");
+		assertThat(outcomes).hasSize(1);
 	}
 
 	@Test
@@ -186,6 +196,15 @@ class KitFailsTest {
 			Connection c = Mono.from(db.connectionFactory().create()).block();
 			Mono.from(c.close()).block();
 			Mono.from(c.close()).block();
+		}
+	}
+
+	@TetherTest(releaseWaitMillis = 300)
+	static class BypassesTheRecorder {
+
+		@Test
+		void keepsAPoolConnection(TetherPool pool) {
+			pool.create().block();
 		}
 	}
 
