@@ -1,0 +1,2 @@
+create table fine (id int);
+creat table oops (id int);
