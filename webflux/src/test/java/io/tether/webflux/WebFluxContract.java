@@ -163,7 +163,29 @@ abstract class WebFluxContract {
 		assertThat(counting.acquired()).isEqualTo(1);
 	}
 
+	@Test
+	void excludedPathsGetNoScope() {
+		WebTestClient excluding = WebTestClient.bindToRouterFunction(app.routes())
+				.webFilter(TetherWebFilter.builder(db).exclude("/session-handler").build()).build();
+
+		excluding.get().uri("/session-handler").exchange().expectStatus().isOk();
+
+		assertThat(counting.acquired()).as("a connection per statement, as outside any scope").isEqualTo(4);
+	}
+
 	// ---------------------------------------------------------------- transaction mode (web filter)
+
+	@Test
+	void aTransactionalResponseOverItsBufferLimitRollsBack() {
+		WebTestClient limited = WebTestClient.bindToRouterFunction(app.routes())
+				.webFilter(TetherWebFilter.builder(db).transactional("/tx/**").maxBufferedBytes(5).build()).build();
+
+		limited.post().uri("/tx/items?title=p").exchange().expectStatus().isCreated().expectBody(Long.class).isEqualTo(1L);
+		limited.post().uri("/tx/items?title=q&outcome=409").exchange().expectStatus().isEqualTo(500);   // "conflict": 8 bytes
+
+		assertThat(count("p")).as("a 1-byte body fits").isEqualTo(1);
+		assertThat(count("q")).as("an 8-byte body does not: rolled back").isZero();
+	}
 
 	@Test
 	void aTransactionalRequestCommitsBeforeItsResponseIsSent() {
