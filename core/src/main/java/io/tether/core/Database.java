@@ -74,7 +74,7 @@ public final class Database implements AutoCloseable {
 		this.scope = ConnectionScope.builder(factory).name(name).build();
 		BindMarkerStyle markers = b.bindMarkers != null ? b.bindMarkers : BindMarkerStyle.forDriver(factory.getMetadata().getName());
 		this.executor = new Executor(scope, markers.markers(),
-				new StatementLog(name, b.slowStatementThreshold, b.logBindValues), closed::get);
+				new StatementLog(name, b.slowStatementThreshold, b.logBindValues, b.bindValuesInErrors), closed::get);
 		this.defaultRetry = b.retryPolicy;
 	}
 
@@ -320,7 +320,7 @@ public final class Database implements AutoCloseable {
 
 	/**
 	 * Settings of a {@link Database}. Defaults: bind markers chosen from the driver name, slow-statement
-	 * warning at 1 second, bind values not logged, no transaction retries, factory not closed.
+	 * warning at 1 second, bind values neither logged nor in error messages, no transaction retries, factory not closed.
 	 *
 	 * @since 0.1
 	 */
@@ -331,6 +331,7 @@ public final class Database implements AutoCloseable {
 		private @Nullable BindMarkerStyle bindMarkers;
 		private Duration slowStatementThreshold = Duration.ofSeconds(1);
 		private boolean logBindValues;
+		private boolean bindValuesInErrors;
 		private RetryPolicy retryPolicy = RetryPolicy.none();
 		private boolean closeFactoryOnClose;
 
@@ -376,6 +377,15 @@ public final class Database implements AutoCloseable {
 		 */
 		public Builder logBindValues(boolean logBindValues) {
 			this.logBindValues = logBindValues;
+			return this;
+		}
+
+		/**
+		 * Whether the message of a statement's {@link DataAccessException} ends with its bind values. Off by
+		 * default, for the same reason as {@link #logBindValues}; for a batch, the values of its first set.
+		 */
+		public Builder bindValuesInErrors(boolean bindValuesInErrors) {
+			this.bindValuesInErrors = bindValuesInErrors;
 			return this;
 		}
 

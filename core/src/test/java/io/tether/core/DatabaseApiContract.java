@@ -306,6 +306,17 @@ abstract class DatabaseApiContract {
 	}
 
 	@Test
+	void bindValuesAppearInErrorMessagesOnlyWhenOptedIn() {
+		insert(1, "pen").block(TIMEOUT);
+		Database verbose = Database.builder(counting).bindValuesInErrors(true).build();
+		verbose.sql("insert into " + items + " (id, title) values (:id, :title)").bind("id", 1).bind("title", "visible-value-7")
+				.rowsUpdated().as(StepVerifier::create)
+				.expectErrorSatisfies(e -> assertThat(e).isInstanceOf(DuplicateKeyException.class)
+						.hasMessageContaining("with values [1, visible-value-7]"))
+				.verify(TIMEOUT);
+	}
+
+	@Test
 	void badSqlIsTranslated() {
 		db.sql("selec id from " + items).mapTo(Integer.class).all().as(StepVerifier::create)
 				.expectErrorSatisfies(e -> assertThat(e).isInstanceOf(BadSqlGrammarException.class)

@@ -22,6 +22,9 @@ import io.tether.core.UncategorizedDataAccessException;
 import java.net.SocketException;
 import java.nio.channels.ClosedChannelException;
 import java.util.Map;
+import io.tether.pool.PoolAcquireTimeoutException;
+import io.tether.pool.PoolClosedException;
+import io.tether.pool.PoolPendingLimitException;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -128,19 +131,35 @@ public final class ErrorTranslator {
 	 *     driver or connection failure
 	 */
 	public static Throwable translate(Throwable error, @Nullable String sql) {
+		return translate(error, sql, null);
+	}
+
+	/**
+	 * {@link #translate(Throwable, String)}, appending {@code bindValues} to the message of a translated driver
+	 * error. Only for users who opted in ({@code Database.Builder#bindValuesInErrors}): values may be personal
+	 * data or secrets.
+	 */
+	public static Throwable translate(Throwable error, @Nullable String sql, @Nullable String bindValues) {
 		Objects.requireNonNull(error, "error must not be null");
 		if (error instanceof DataAccessException) {
 			return error;
+		}
+		if (error instanceof PoolAcquireTimeoutException || error instanceof PoolPendingLimitException
+				|| error instanceof PoolClosedException) {
+			// Not a statement failure: no connection could be had. The pool's message already names the limit and
+			// the pool state; a QueryTimeoutException (what R2dbcTimeoutException would map to) would mislead.
+			String text = sql != null ? error.getMessage() + " (for SQL: " + sql + ")" : error.getMessage();
+			return new ConnectionFailureException(text, error, null, 0, sql);
 		}
 		if (error instanceof R2dbcException r2dbc) {
 			String state = r2dbc.getSqlState();
 			int code = r2dbc.getErrorCode();
 			String text = sql != null ? sql : r2dbc.getSql();
-			return create(classify(r2dbc, state, code), message(r2dbc, state), r2dbc, state, code, text);
+			return create(classify(r2dbc, state, code), message(r2dbc, state), r2dbc, state, code, text, bindValues);
 		}
 		if (error instanceof ClosedChannelException || error instanceof SocketException) {
 			String text = error.getMessage() != null ? error.getMessage() : error.getClass().getName();
-			return create(Kind.CONNECTION, text, error, null, 0, sql);
+			return create(Kind.CONNECTION, text, error, null, 0, sql, bindValues);
 		}
 		return error;
 	}
@@ -262,7 +281,7 @@ public final class ErrorTranslator {
 	}
 
 	private static DataAccessException create(Kind kind, String driverMessage, Throwable cause, @Nullable String state,
-			int code, @Nullable String sql) {
+			int code, @Nullable String sql, @Nullable String bindValues) {
 		StringBuilder m = new StringBuilder(kind.description).append(": ").append(driverMessage)
 				.append(" [SQLState ").append(state != null ? state : "n/a").append(", code ").append(code).append(']');
 		if (sql != null) {
@@ -273,6 +292,9 @@ public final class ErrorTranslator {
 			else {
 				m.append(sql, 0, MAX_SQL_IN_MESSAGE).append("... (").append(sql.length()).append(" characters)");
 			}
+		}
+		if (bindValues != null) {
+			m.append(" with values ").append(bindValues);
 		}
 		String message = m.toString();
 		switch (kind) {

@@ -39,7 +39,7 @@ public final class Executor {
 			return log.around(spec.sql(), bound, scope.<T>withConnectionMany(connection ->
 					Flux.from(statement(connection, spec, bound).execute())
 							.concatMap(result -> result.map((row, metadata) -> mapped(mapper, row, metadata, spec.sql())))))
-					.onErrorMap(error -> ErrorTranslator.translate(error, spec.sql()));
+					.onErrorMap(error -> log.translate(error, spec.sql(), bound));
 		});
 	}
 
@@ -61,7 +61,7 @@ public final class Executor {
 			return log.around(spec.sql(), bound, scope.withConnectionMany(connection ->
 					Flux.from(statement(connection, spec, bound).execute()).concatMap(Result::getRowsUpdated)))
 					.reduce(0L, Long::sum)
-					.onErrorMap(error -> ErrorTranslator.translate(error, spec.sql()));
+					.onErrorMap(error -> log.translate(error, spec.sql(), bound));
 		});
 	}
 
@@ -90,7 +90,7 @@ public final class Executor {
 					bindValues(statement, bound[i].values());
 				}
 				return Flux.from(statement.execute()).concatMap(Result::getRowsUpdated);
-			})).onErrorMap(error -> ErrorTranslator.translate(error, sql));
+			})).onErrorMap(error -> log.translate(error, sql, bound[0]));
 		});
 	}
 

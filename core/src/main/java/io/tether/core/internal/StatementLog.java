@@ -2,6 +2,7 @@ package io.tether.core.internal;
 
 import java.time.Duration;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -20,16 +21,24 @@ public final class StatementLog {
 	private final String database;
 	private final long slowNanos;
 	private final boolean logBindValues;
+	private final boolean bindValuesInErrors;
 
-	public StatementLog(String database, Duration slowThreshold, boolean logBindValues) {
-		this(LoggerFactory.getLogger(LOGGER_NAME), database, slowThreshold, logBindValues);
+	public StatementLog(String database, Duration slowThreshold, boolean logBindValues, boolean bindValuesInErrors) {
+		this(LoggerFactory.getLogger(LOGGER_NAME), database, slowThreshold, logBindValues, bindValuesInErrors);
 	}
 
-	StatementLog(Logger logger, String database, Duration slowThreshold, boolean logBindValues) {
+	StatementLog(Logger logger, String database, Duration slowThreshold, boolean logBindValues, boolean bindValuesInErrors) {
 		this.logger = logger;
 		this.database = database;
 		this.slowNanos = slowThreshold.isZero() ? Long.MAX_VALUE : slowThreshold.toNanos();
 		this.logBindValues = logBindValues;
+		this.bindValuesInErrors = bindValuesInErrors;
+	}
+
+	/** {@code error} translated, with the bind values in its message only if the user opted in. */
+	public Throwable translate(Throwable error, String sql, @Nullable BoundSql bound) {
+		return ErrorTranslator.translate(error, sql,
+				bindValuesInErrors && bound != null && !bound.values().isEmpty() ? describe(bound.values()) : null);
 	}
 
 	/** The database name this log reports for. */

@@ -195,6 +195,22 @@ class ErrorTranslatorTest {
 	}
 
 	@Test
+	void poolErrorsAreConnectionFailuresThatKeepThePoolMessage() {
+		io.tether.pool.PoolStats stats = new io.tether.pool.PoolStats("p", 2, 2, 2, 0, 1, 10, 1, 0, 0, 0, 0);
+		Throwable timeout = ErrorTranslator.translate(new io.tether.pool.PoolAcquireTimeoutException(
+				"Connection not available: timed out after 2000ms (max=2, acquired=2, idle=0, pending=1)", stats), "select 1");
+		assertThat(timeout).isInstanceOf(io.tether.core.ConnectionFailureException.class)
+				.hasMessageStartingWith("Connection not available: timed out after 2000ms (max=2, acquired=2, idle=0, pending=1)")
+				.hasMessageContaining("select 1")
+				.hasCauseInstanceOf(io.tether.pool.PoolAcquireTimeoutException.class);
+		assertThat(((io.tether.core.DataAccessException) timeout).isTransient()).isTrue();
+		assertThat(ErrorTranslator.translate(new io.tether.pool.PoolClosedException("Pool 'p' is closed"), null))
+				.isInstanceOf(io.tether.core.ConnectionFailureException.class).hasMessage("Pool 'p' is closed");
+		assertThat(ErrorTranslator.translate(new io.tether.pool.PoolPendingLimitException("too many waiting", stats), null))
+				.isInstanceOf(io.tether.core.ConnectionFailureException.class);
+	}
+
+	@Test
 	void closedChannelsAndSocketErrorsAreConnectionFailures() {
 		ClosedChannelException closed = new ClosedChannelException();
 		assertThat(ErrorTranslator.translate(closed, SQL)).isExactlyInstanceOf(ConnectionFailureException.class)

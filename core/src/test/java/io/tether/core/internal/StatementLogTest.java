@@ -28,7 +28,7 @@ class StatementLogTest {
 
 	@Test
 	void aStatementIsLoggedAtDebugWithoutItsValues() {
-		StatementLog log = new StatementLog(logger, "db", Duration.ofSeconds(10), false);
+		StatementLog log = new StatementLog(logger, "db", Duration.ofSeconds(10), false, false);
 		log.around("select * from users where email = :email", bound, Flux.just(1)).as(StepVerifier::create)
 				.expectNext(1).verifyComplete();
 		assertThat(messages(Level.DEBUG)).hasSize(2);
@@ -40,7 +40,7 @@ class StatementLogTest {
 
 	@Test
 	void valuesAreLoggedOnlyWhenEnabled() {
-		StatementLog log = new StatementLog(logger, "db", Duration.ofSeconds(10), true);
+		StatementLog log = new StatementLog(logger, "db", Duration.ofSeconds(10), true, false);
 		log.around("select", bound, Flux.just(1)).blockLast();
 		assertThat(messages(Level.DEBUG).get(0)).contains("with values [alice@example.com]");
 	}
@@ -48,7 +48,7 @@ class StatementLogTest {
 	@Test
 	void aStatementSlowerThanTheThresholdIsAWarning() {
 		// The log measures wall-clock time (virtual time does not apply); a tiny threshold keeps the real wait short.
-		StatementLog strict = new StatementLog(logger, "db", Duration.ofNanos(1), false);
+		StatementLog strict = new StatementLog(logger, "db", Duration.ofNanos(1), false, false);
 		strict.around("select * from users where email = :email", bound, Flux.just(1).delayElements(Duration.ofMillis(2)))
 				.blockLast();
 		assertThat(messages(Level.WARN)).singleElement().asString()
@@ -60,7 +60,7 @@ class StatementLogTest {
 
 	@Test
 	void aZeroThresholdTurnsTheWarningOff() {
-		StatementLog log = new StatementLog(logger, "db", Duration.ZERO, false);
+		StatementLog log = new StatementLog(logger, "db", Duration.ZERO, false, false);
 		log.around("select", bound, Flux.just(1).delayElements(Duration.ofMillis(2))).blockLast();
 		assertThat(messages(Level.WARN)).isEmpty();
 	}

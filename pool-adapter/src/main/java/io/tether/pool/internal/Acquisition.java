@@ -71,9 +71,14 @@ final class Acquisition extends Mono<Connection> {
 				}
 				return;
 			}
-			long timeoutMillis = engine.acquireTimeoutMillis();
-			if (timeoutMillis > 0) {
-				Disposable t = engine.scheduler().schedule(this::timeout, timeoutMillis, TimeUnit.MILLISECONDS);
+			if (state.get() != WAITING) {
+				// Cancelled from within onSubscribe, before it was registered.
+				engine.unregister(this);
+				return;
+			}
+			long timeoutNanos = engine.acquireTimeoutNanos();
+			if (timeoutNanos > 0) {
+				Disposable t = engine.scheduler().schedule(this::timeout, timeoutNanos, TimeUnit.NANOSECONDS);
 				timer = t;
 				if (state.get() != WAITING) {
 					t.dispose();

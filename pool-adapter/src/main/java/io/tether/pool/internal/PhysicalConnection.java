@@ -20,6 +20,8 @@ final class PhysicalConnection {
 
 	/** When an application last returned it (creation time until then); drives maxIdleTime. */
 	volatile long lastReturnedAt;
+	/** Whether an application holds it (keep-alive checks only idle ones). */
+	volatile boolean checkedOut;
 	/** When a validation or keep-alive check last succeeded (0 = never). */
 	volatile long lastValidatedAt;
 

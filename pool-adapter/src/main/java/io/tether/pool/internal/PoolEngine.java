@@ -286,8 +286,9 @@ public final class PoolEngine {
 		return scheduler;
 	}
 
-	long acquireTimeoutMillis() {
-		return settings.acquireTimeoutUnlimited() ? 0 : settings.acquireTimeout().toMillis();
+	/** The acquire timeout in nanoseconds, 0 for none (unlimited, or fail fast which reactor-pool enforces). */
+	long acquireTimeoutNanos() {
+		return settings.acquireTimeoutUnlimited() ? 0 : settings.acquireTimeout().toNanos();
 	}
 
 	@Nullable Throwable captureAcquireStack() {
@@ -362,6 +363,7 @@ public final class PoolEngine {
 		long now = now();
 		PhysicalConnection c = ref.poolable();
 		c.uses.incrementAndGet();
+		c.checkedOut = true;
 		PooledConnection connection = new PooledConnection(this, ref, now, acquiredStack);
 		held.add(connection);
 		acquireCount.increment();
@@ -429,6 +431,7 @@ public final class PoolEngine {
 		held.remove(connection);
 		connection.stopLeakTimer();
 		PhysicalConnection c = connection.physical;
+		c.checkedOut = false;
 		Duration heldFor = Duration.ofMillis(Math.max(0, now() - connection.acquiredAt));
 		fire(l -> l.released(heldFor));
 		if (connection.leakReported()) {
@@ -533,7 +536,7 @@ public final class PoolEngine {
 	}
 
 	private boolean keepAliveDue(PhysicalConnection c, long now) {
-		return now - c.lastActiveAt() >= settings.keepAliveInterval().toMillis();
+		return !c.checkedOut && now - c.lastActiveAt() >= settings.keepAliveInterval().toMillis();
 	}
 
 	private Mono<Void> keepAlive() {
@@ -671,7 +674,8 @@ public final class PoolEngine {
 		}
 	}
 
-	boolean hasShutdownHook() {
+	/** Whether a shutdown hook is registered (for tests). */
+	public boolean hasShutdownHook() {
 		return shutdownHook != null;
 	}
 
