@@ -159,7 +159,8 @@ abstract class WebFluxContract {
 			socket.setSoLinger(true, 0);                // close with a reset: an aborted connection
 		}
 
-		await("the aborted request's connection released", () -> counting.open() == 0 && pool.stats().acquired() == 0);
+		await("the aborted request's connection released",
+				() -> counting.open() == 0 && pool.stats().acquired() == 0 && sessionsInTransaction() == 0);
 		assertThat(counting.acquired()).isEqualTo(1);
 	}
 
