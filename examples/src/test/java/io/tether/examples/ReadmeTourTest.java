@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The README's Java snippets run as written: each one marked {@code <!-- snippet: name -->} must be a copy of
+ * The README's Java snippets run as written: each one marked {@code <!-- tour: name -->} must be a copy of
  * the block between {@code // tour:name} and {@code // end} in {@link QuickStart} or {@link ApiTour}, and those
  * programs run in this test (H2) and in {@code ApiTourIT} (PostgreSQL).
  */
@@ -28,7 +28,7 @@ class ReadmeTourTest {
 		for (String file : List.of("QuickStart.java", "ApiTour.java")) {
 			code.putAll(markedBlocks(Files.readString(ROOT.resolve("examples/src/main/java/io/tether/examples/" + file))));
 		}
-		Matcher m = Pattern.compile("<!-- snippet: ([a-z]+) -->\\s*```java\\n(.*?)```", Pattern.DOTALL).matcher(readme);
+		Matcher m = Pattern.compile("<!-- tour: ([a-z]+) -->\\s*```java\\n(.*?)```", Pattern.DOTALL).matcher(readme);
 		int found = 0;
 		while (m.find()) {
 			found++;

@@ -12,12 +12,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The "Testing your code" section shows {@link UsersTest} as it is: its {@code <!-- snippet: testing -->} block is
- * the source of that class without the package line. (The section is drafted in {@code docs-draft/}; when it
- * moves into README.md, point {@link #SECTION} there.)
+ * the source of that class without the package line, and its {@code users.sql} block is the schema it uses.
  */
 class TestingReadmeTest {
 
-	static final Path SECTION = Path.of("..", "docs-draft", "testing-readme.md");
+	static final Path SECTION = Path.of("..", "README.md");
 	static final Path EXAMPLE = Path.of("src", "test", "java", "io", "tether", "test", "readme", "UsersTest.java");
 
 	@Test
