@@ -1,14 +1,16 @@
 package io.tether.core.internal;
 
+import static io.tether.core.internal.TranslatedStatements.TIMEOUT;
+import static io.tether.core.internal.TranslatedStatements.failure;
+import static io.tether.core.internal.TranslatedStatements.outcome;
+import static io.tether.core.internal.TranslatedStatements.run;
+import static io.tether.core.internal.TranslatedStatements.update;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.R2dbcException;
-import io.r2dbc.spi.Result;
-import io.r2dbc.spi.Statement;
 import io.tether.core.BadSqlGrammarException;
 import io.tether.core.ConcurrencyFailureException;
 import io.tether.core.DataAccessException;
@@ -17,7 +19,6 @@ import io.tether.core.DeadlockException;
 import io.tether.core.DuplicateKeyException;
 import io.tether.core.PermissionDeniedException;
 import io.tether.core.QueryTimeoutException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -36,7 +37,6 @@ import reactor.core.scheduler.Schedulers;
  */
 class H2ErrorTranslationTest {
 
-	private static final Duration TIMEOUT = Duration.ofSeconds(30);
 	private static final int SECRET_ID = 987_654;
 	private static final String SECRET_TEXT = "secret-xyz";
 
@@ -193,30 +193,5 @@ class H2ErrorTranslationTest {
 	private Connection track(Connection c) {
 		open.add(c);
 		return c;
-	}
-
-	private static Mono<Throwable> outcome(Mono<Long> update) {
-		return update.then(Mono.<Throwable>empty()).onErrorResume(Mono::just);
-	}
-
-	static Mono<Long> update(Connection c, String sql, Object... binds) {
-		return Mono.defer(() -> {
-					Statement s = c.createStatement(sql);
-					for (int i = 0; i < binds.length; i++) {
-						s.bind(i, binds[i]);
-					}
-					return Flux.from(s.execute()).flatMap(Result::getRowsUpdated).reduce(0L, Long::sum);
-				})
-				.onErrorMap(e -> ErrorTranslator.translate(e, sql));
-	}
-
-	private static void run(Connection c, String sql, Object... binds) {
-		update(c, sql, binds).block(TIMEOUT);
-	}
-
-	private static Throwable failure(Connection c, String sql, Object... binds) {
-		Throwable e = catchThrowable(() -> update(c, sql, binds).block(TIMEOUT));
-		assertThat(e).as("statement should have failed: %s", sql).isNotNull();
-		return e;
 	}
 }

@@ -1,15 +1,17 @@
 package io.tether.core.internal;
 
+import static io.tether.core.internal.TranslatedStatements.TIMEOUT;
+import static io.tether.core.internal.TranslatedStatements.failure;
+import static io.tether.core.internal.TranslatedStatements.outcome;
+import static io.tether.core.internal.TranslatedStatements.run;
+import static io.tether.core.internal.TranslatedStatements.update;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.IsolationLevel;
 import io.r2dbc.spi.R2dbcException;
-import io.r2dbc.spi.Result;
-import io.r2dbc.spi.Statement;
 import io.tether.context.testing.Database;
 import io.tether.core.BadSqlGrammarException;
 import io.tether.core.ConcurrencyFailureException;
@@ -20,7 +22,6 @@ import io.tether.core.DuplicateKeyException;
 import io.tether.core.PermissionDeniedException;
 import io.tether.core.QueryTimeoutException;
 import io.tether.core.SerializationFailureException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -34,7 +35,6 @@ import reactor.core.publisher.Mono;
 /** Provokes real errors with r2dbc-postgresql (no Tether API) and checks their translation. */
 class PostgresErrorTranslationIT {
 
-	private static final Duration TIMEOUT = Duration.ofSeconds(30);
 	private static final String TABLE = "tether_errtrans_pg";
 	private static final String ROLE = "tether_errtrans_noaccess";
 	private static final int SECRET_ID = 987_654;
@@ -216,30 +216,5 @@ class PostgresErrorTranslationIT {
 		Connection c = Mono.from(factory.create()).block(TIMEOUT);
 		open.add(c);
 		return c;
-	}
-
-	private static Mono<Throwable> outcome(Mono<Long> update) {
-		return update.then(Mono.<Throwable>empty()).onErrorResume(Mono::just);
-	}
-
-	private static Mono<Long> update(Connection c, String sql, Object... binds) {
-		return Mono.defer(() -> {
-					Statement s = c.createStatement(sql);
-					for (int i = 0; i < binds.length; i++) {
-						s.bind(i, binds[i]);
-					}
-					return Flux.from(s.execute()).flatMap(Result::getRowsUpdated).reduce(0L, Long::sum);
-				})
-				.onErrorMap(e -> ErrorTranslator.translate(e, sql));
-	}
-
-	private static void run(Connection c, String sql, Object... binds) {
-		update(c, sql, binds).block(TIMEOUT);
-	}
-
-	private static Throwable failure(Connection c, String sql, Object... binds) {
-		Throwable e = catchThrowable(() -> update(c, sql, binds).block(TIMEOUT));
-		assertThat(e).as("statement should have failed: %s", sql).isNotNull();
-		return e;
 	}
 }

@@ -6,12 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.r2dbc.spi.Connection;
 import io.tether.pool.ValidationMode;
 import io.tether.pool.testing.Await;
-import io.tether.pool.testing.PgSessions;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
@@ -26,22 +23,10 @@ import reactor.test.StepVerifier;
  * the server confirms: the streaming session ends and the next borrower has a new backend PID.
  * Validation is off, so no validation query can hide a wedged connection.
  */
-class CancelledStreamIT {
+class CancelledStreamIT extends ReliabilitySuite {
 
 	private static final Duration OP_GUARD = Duration.ofSeconds(45);
 	private static final String MANY_ROWS = "SELECT g FROM generate_series(1, 100000) AS g";
-
-	private static PgSessions pg;
-
-	@BeforeAll
-	static void openAdmin() {
-		pg = PgSessions.open();
-	}
-
-	@AfterAll
-	static void closeAdmin() {
-		pg.close();
-	}
 
 	@RepeatedTest(5)
 	void cancelAfterMoreRowsThanThePrefetchThenTheNextBorrowerRuns() {

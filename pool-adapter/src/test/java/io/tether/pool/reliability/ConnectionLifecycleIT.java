@@ -10,14 +10,11 @@ import io.r2dbc.spi.Connection;
 import io.tether.pool.ValidationMode;
 import io.tether.pool.reliability.PoolUnderTest.Outcome;
 import io.tether.pool.testing.Await;
-import io.tether.pool.testing.PgSessions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 
@@ -27,23 +24,11 @@ import reactor.core.publisher.Mono;
  * {@code keepAliveInterval} — each checked from the server's side: which backend PIDs exist in
  * {@code pg_stat_activity}, and which one served each caller.
  */
-class ConnectionLifecycleIT {
+class ConnectionLifecycleIT extends ReliabilitySuite {
 
 	private static final Duration OP_GUARD = Duration.ofSeconds(45);
 	/** Background housekeeping runs on its own schedule; this only bounds how long a test waits for it. */
 	private static final Duration BACKGROUND = Duration.ofSeconds(60);
-
-	private static PgSessions pg;
-
-	@BeforeAll
-	static void openAdmin() {
-		pg = PgSessions.open();
-	}
-
-	@AfterAll
-	static void closeAdmin() {
-		pg.close();
-	}
 
 	@Test
 	void maxUsesClosesThePhysicalConnectionAfterItsNthRelease() {

@@ -11,14 +11,11 @@ import io.tether.pool.PoolAcquireTimeoutException;
 import io.tether.pool.PoolPendingLimitException;
 import io.tether.pool.PoolStats;
 import io.tether.pool.reliability.PoolUnderTest.Outcome;
-import io.tether.pool.testing.PgSessions;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,25 +23,13 @@ import org.junit.jupiter.api.Test;
  * explains itself (the limit and the pool state), none hangs, the server never sees more sessions than
  * {@code maxSize}, and afterwards nothing is acquired or pending.
  */
-class ExhaustionIT {
+class ExhaustionIT extends ReliabilitySuite {
 
 	private static final Pattern TIMED_OUT = Pattern.compile(
 			"Connection not available: timed out after (\\d+)ms \\(max=(\\d+), acquired=(\\d+), idle=(\\d+), pending=(\\d+)\\)");
 	private static final Pattern FAIL_FAST = Pattern.compile(
 			"Connection not available: acquireTimeout is 0 \\(fail fast\\) and none is free \\(max=(\\d+), acquired=(\\d+), idle=(\\d+), pending=(\\d+)\\)");
 	private static final Duration OP_GUARD = Duration.ofSeconds(45);
-
-	private static PgSessions pg;
-
-	@BeforeAll
-	static void openAdmin() {
-		pg = PgSessions.open();
-	}
-
-	@AfterAll
-	static void closeAdmin() {
-		pg.close();
-	}
 
 	@Test
 	void everyCallerRunsOrGetsTheTimeoutThatExplainsItself() {

@@ -12,8 +12,6 @@ import io.tether.pool.testing.PgSessions;
 import io.tether.pool.testing.StandardErrorCapture;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
@@ -25,21 +23,9 @@ import reactor.test.subscriber.TestSubscriber;
  * is left with no session of the pool — also when a borrower never gives its connection back, and also
  * right after a release (reactor-pool's "Too many permits returned" race).
  */
-class GracefulCloseIT {
+class GracefulCloseIT extends ReliabilitySuite {
 
 	private static final Duration OP_GUARD = Duration.ofSeconds(45);
-
-	private static PgSessions pg;
-
-	@BeforeAll
-	static void openAdmin() {
-		pg = PgSessions.open();
-	}
-
-	@AfterAll
-	static void closeAdmin() {
-		pg.close();
-	}
 
 	@Test
 	void closeStopsNewAcquiresAndWaitsForHeldConnectionsWithinTheGrace() {

@@ -15,8 +15,6 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
@@ -30,23 +28,11 @@ import reactor.core.scheduler.Schedulers;
  * waits beyond the acquire timeout by more than the hang guard; once the proxy accepts again the pool
  * serves on fresh sessions without a restart, and nothing stays acquired.
  */
-class ServerGoneAwayIT {
+class ServerGoneAwayIT extends ReliabilitySuite {
 
 	private static final Duration ACQUIRE_TIMEOUT = Duration.ofSeconds(2);
 	/** Generous: acquire timeout plus connect and TCP teardown on a loaded machine. A hang guard only. */
 	private static final Duration OP_GUARD = ACQUIRE_TIMEOUT.plusSeconds(30);
-
-	private static PgSessions pg;
-
-	@BeforeAll
-	static void openAdmin() {
-		pg = PgSessions.open();
-	}
-
-	@AfterAll
-	static void closeAdmin() {
-		pg.close();
-	}
 
 	@Test
 	void outageDuringLoadFailsFastAndThePoolServesAgainAfterwards() {

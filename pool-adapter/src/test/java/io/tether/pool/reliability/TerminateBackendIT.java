@@ -12,14 +12,11 @@ import io.r2dbc.spi.R2dbcException;
 import io.tether.pool.PoolAcquireTimeoutException;
 import io.tether.pool.ValidationMode;
 import io.tether.pool.testing.Await;
-import io.tether.pool.testing.PgSessions;
 import io.tether.pool.reliability.PoolUnderTest.Outcome;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
@@ -32,21 +29,9 @@ import reactor.core.scheduler.Schedulers;
  * killed session fail once with an R2DBC error, never hang; the pool never hands the same dead session out
  * twice, and the following operations run on fresh sessions (new backend PIDs).
  */
-class TerminateBackendIT {
+class TerminateBackendIT extends ReliabilitySuite {
 
 	private static final Duration OP_GUARD = Duration.ofSeconds(45);
-
-	private static PgSessions pg;
-
-	@BeforeAll
-	static void openAdmin() {
-		pg = PgSessions.open();
-	}
-
-	@AfterAll
-	static void closeAdmin() {
-		pg.close();
-	}
 
 	@Test
 	void terminatedIdleConnectionsFailAtMostOnceEachAndAreReplaced() {

@@ -10,8 +10,6 @@ import io.tether.pool.testing.PgSessions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 
@@ -19,21 +17,9 @@ import reactor.core.publisher.Mono;
  * The URL form: Tether's pool options ride in the R2DBC URL next to the driver's own ({@code applicationName}
  * here). The driver must not see Tether's options, and the pool must apply them — checked on the server.
  */
-class UrlConfiguredPoolIT {
+class UrlConfiguredPoolIT extends ReliabilitySuite {
 
 	private static final Duration OP_GUARD = Duration.ofSeconds(45);
-
-	private static PgSessions pg;
-
-	@BeforeAll
-	static void openAdmin() {
-		pg = PgSessions.open();
-	}
-
-	@AfterAll
-	static void closeAdmin() {
-		pg.close();
-	}
 
 	@Test
 	void poolOptionsInTheUrlAreAppliedAndDriverOptionsPassedOn() {

@@ -7,10 +7,7 @@ import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.R2dbcException;
 import io.tether.pool.ValidationMode;
 import io.tether.pool.testing.Await;
-import io.tether.pool.testing.PgSessions;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 
@@ -19,23 +16,11 @@ import reactor.core.publisher.Mono;
  * destroyed and the caller gets a fresh one. The query here fails only on a session a borrower marked as
  * unhealthy (a session variable), so the test can choose which connection is bad.
  */
-class ValidationIT {
+class ValidationIT extends ReliabilitySuite {
 
 	private static final Duration OP_GUARD = Duration.ofSeconds(45);
 	private static final String CHECK =
 			"SELECT 1 / (CASE WHEN current_setting('tether.healthy', true) = 'no' THEN 0 ELSE 1 END)";
-
-	private static PgSessions pg;
-
-	@BeforeAll
-	static void openAdmin() {
-		pg = PgSessions.open();
-	}
-
-	@AfterAll
-	static void closeAdmin() {
-		pg.close();
-	}
 
 	@Test
 	void aValidationQueryFailingOnTheServerReplacesTheConnection() {
