@@ -43,7 +43,7 @@ public enum BindMarkerStyle {
 		if (name.contains("mariadb") || name.contains("mysql")) {
 			return QUESTION_MARK;
 		}
-		if (name.contains("sql server") || name.contains("mssql")) {
+		if (name.contains("sql server") || name.contains("sqlserver") || name.contains("mssql")) {
 			return AT_NAMED;
 		}
 		throw new IllegalArgumentException("Unknown bind-marker syntax for driver '" + driverName

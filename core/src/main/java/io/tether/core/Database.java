@@ -2,6 +2,7 @@ package io.tether.core;
 
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.ConnectionFactoryOptions;
 import io.tether.context.ConnectionScope;
 import io.tether.context.Propagation;
 import io.tether.context.TransactionOptions;
@@ -18,7 +19,6 @@ import org.reactivestreams.Publisher;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Operators;
 import reactor.core.scheduler.Schedulers;
 
 /**
@@ -82,20 +82,16 @@ public final class Database implements AutoCloseable {
 	 * A database over a new {@link TetherPool} for {@code r2dbcUrl}; pool settings may be given as URL
 	 * options (see {@link io.tether.pool.PoolSettings}). {@link #close()} closes the pool.
 	 *
-	 * @throws IllegalArgumentException if the URL is malformed, names no available driver, or carries an
-	 *         invalid pool setting
+	 * @throws IllegalArgumentException if the URL is malformed, names no available driver or one whose
+	 *         bind-marker syntax Tether does not know (use {@link #builder} with
+	 *         {@link Builder#bindMarkers} then), or carries an invalid pool setting
 	 */
 	public static Database connect(String r2dbcUrl) {
 		Objects.requireNonNull(r2dbcUrl, "r2dbcUrl must not be null");
-		TetherPool pool = TetherPool.create(r2dbcUrl);
-		try {
-			return builder(pool).closeFactoryOnClose(true).build();
-		}
-		catch (RuntimeException e) {
-			// The pool has not acquired anything yet; closing it only releases its housekeeping.
-			pool.closeLater().subscribe(null, error -> Operators.onErrorDropped(error, reactor.util.context.Context.empty()));
-			throw e;
-		}
+		// Everything that can refuse the URL runs before the pool exists, so a refusal leaves nothing to close.
+		BindMarkerStyle markers = BindMarkerStyle.forDriver(
+				ConnectionFactoryOptions.parse(r2dbcUrl).getRequiredValue(ConnectionFactoryOptions.DRIVER).toString());
+		return builder(TetherPool.create(r2dbcUrl)).bindMarkers(markers).closeFactoryOnClose(true).build();
 	}
 
 	/**

@@ -63,6 +63,13 @@ class H2DatabaseConnectTest {
 	}
 
 	@Test
+	void aDriverWithUnknownBindMarkersIsRefusedBeforeAnyPoolExists() {
+		assertThatIllegalArgumentException().isThrownBy(() -> Database.connect("r2dbc:acme://localhost/db"))
+				.withMessageContaining("'acme'")
+				.withMessageContaining("bindMarkers");
+	}
+
+	@Test
 	void closeRefusesToBlockAnEventLoop() {
 		Database db = Database.connect(url(""));
 		try {
