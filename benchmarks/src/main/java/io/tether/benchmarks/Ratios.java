@@ -140,7 +140,7 @@ public final class Ratios {
 		StringBuilder out = new StringBuilder();
 		time.forEach((group, variants) -> {
 			out.append(group).append(System.lineSeparator());
-			variants.forEach((v, s) -> out.append(String.format(Locale.ROOT, "  %-40s %10.3f ± %7.3f %s%n", v,
+			variants.forEach((v, s) -> out.append(String.format(Locale.ROOT, "  %-50s %10.3f ± %7.3f %s%n", v,
 					s.value(), s.error(), s.unit())));
 			for (Comparison c : COMPARISONS.getOrDefault(group.benchmark(), List.of())) {
 				ratio(out, c.label(), variants.get(c.x()), variants.get(c.y()));
@@ -148,12 +148,12 @@ public final class Ratios {
 			Map<String, Score> bytes = alloc.get(group);
 			if (bytes != null) {
 				out.append("  allocation per operation (gc.alloc.rate.norm)").append(System.lineSeparator());
-				bytes.forEach((v, s) -> out.append(String.format(Locale.ROOT, "  %-40s %10.0f %s%n", v, s.value(), s.unit())));
+				bytes.forEach((v, s) -> out.append(String.format(Locale.ROOT, "  %-50s %10.0f %s%n", v, s.value(), s.unit())));
 				for (Comparison c : COMPARISONS.getOrDefault(group.benchmark(), List.of())) {
 					Score x = bytes.get(c.x());
 					Score y = bytes.get(c.y());
 					if (x != null && y != null) {
-						out.append(String.format(Locale.ROOT, "  %-40s %+10.0f B/op%n", c.label().replace("/", "-"),
+						out.append(String.format(Locale.ROOT, "  %-50s %+10.0f B/op%n", c.label().replace("/", "-"),
 								x.value() - y.value()));
 					}
 				}
@@ -177,7 +177,7 @@ public final class Ratios {
 			return;
 		}
 		Score r = x.over(y);
-		out.append(String.format(Locale.ROOT, "  %-40s %.4f ± %.4f  (%+.1f%% ± %.1f%%)%n", label,
+		out.append(String.format(Locale.ROOT, "  %-50s %.4f ± %.4f  (%+.1f%% ± %.1f%%)%n", label,
 				r.value(), r.error(), (r.value() - 1) * 100, r.error() * 100));
 	}
 
