@@ -36,13 +36,13 @@ import reactor.core.publisher.Mono;
  * <ul>
  *   <li>{@link #r2dbcPool}: r2dbc-pool 1.0.2, {@code initialSize} = {@code maxSize} = 4, no validation query.
  *       r2dbc-pool has no way to switch validation off: without a query it calls
- *       {@code Connection.validate(LOCAL)} on every checkout, which on H2 only checks that the session is
- *       open, the cheapest it offers;</li>
+ *       {@code Connection.validate(LOCAL)} on every checkout, the cheapest it offers (r2dbc-h2 1.1.0 ignores the
+ *       depth and runs {@code SELECT CURRENT_TIMESTAMP}, so on H2 that is a second query per checkout);</li>
  *   <li>{@link #tetherPool_noValidation}: {@code TetherPool} with {@code maxSize} = {@code minIdle} = 4 and
  *       {@link ValidationMode#NEVER};</li>
  *   <li>{@link #tetherPool_defaultValidation}: the same with the default
  *       {@link ValidationMode#ON_ACQUIRE_IF_IDLE}. Connections here are never idle for the 5 s threshold, so
- *       this measures the idle-time check on every checkout, never a round trip.</li>
+ *       every checkout does what (a) does, {@code validate(LOCAL)}.</li>
  * </ul>
  * The {@code *_contended} variants run the same operation from 8 threads at once ({@link Threads}) on the
  * same 4 connections, so that about half of the acquisitions wait for a release and are handed a connection
