@@ -13,14 +13,17 @@ import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Reads a JMH JSON result of {@link ScopeOverheadBenchmark} and prints, for each {@code n}, the ratios
+ * Reads a JMH JSON result of {@link ScopeOverheadBenchmark}, {@link PoolBenchmark} or
+ * {@link DatabaseApiBenchmark} (or several of them in one file) and prints, for each benchmark and each set of
+ * parameters, the scores and the ratios listed in {@link #COMPARISONS}: for example, per {@code n},
  * {@code tether_scope / raw_usingWhenAroundAll} and {@code tether_scope / raw_usingWhenPerStatement}.
  *
  * <p>Error bars: JMH's {@code scoreError} is the half-width of the 99.9% confidence interval of a score. For
  * a ratio {@code r = x / y} the relative half-widths are combined in quadrature,
  * {@code err(r) / r = sqrt((err(x) / x)^2 + (err(y) / y)^2)}, which assumes the two scores are independent
  * (they are measured in separate iterations of one fork). If the result holds JMH's {@code gc.alloc.rate.norm}
- * (run with {@code -prof gc}), the bytes allocated per operation are printed too.
+ * (run with {@code -prof gc}), the bytes allocated per operation are printed too, with the difference for
+ * each comparison.
  *
  * <pre>{@code java -cp benchmarks/target/benchmarks.jar io.tether.benchmarks.Ratios benchmarks/results/scope-overhead.json}</pre>
  */
@@ -29,6 +32,46 @@ public final class Ratios {
 	static final String PER_STATEMENT = "raw_usingWhenPerStatement";
 	static final String AROUND_ALL = "raw_usingWhenAroundAll";
 	static final String TETHER = "tether_scope";
+
+	/** {@code label}: the score of variant {@code x} over the score of variant {@code y}. */
+	record Comparison(String label, String x, String y) {
+	}
+
+	/** Benchmark class (simple name) to the ratios worth printing for it, numerator first. */
+	static final Map<String, List<Comparison>> COMPARISONS = Map.of(
+			"ScopeOverheadBenchmark", List.of(
+					new Comparison("(c)/(b) tether / aroundAll", TETHER, AROUND_ALL),
+					new Comparison("(c)/(a) tether / perStatement", TETHER, PER_STATEMENT)),
+			"PoolBenchmark", poolComparisons(),
+			"DatabaseApiBenchmark", databaseApiComparisons());
+
+	private static List<Comparison> poolComparisons() {
+		List<Comparison> l = new ArrayList<>();
+		for (String suffix : List.of("", "_contended")) {
+			String r2dbc = "r2dbcPool" + suffix;
+			String never = "tetherPool_noValidation" + suffix;
+			String dflt = "tetherPool_defaultValidation" + suffix;
+			String tag = suffix.isEmpty() ? "" : " (8 threads)";
+			l.add(new Comparison("(b)/(a) tether NEVER / r2dbc-pool" + tag, never, r2dbc));
+			l.add(new Comparison("(c)/(a) tether default / r2dbc-pool" + tag, dflt, r2dbc));
+			l.add(new Comparison("(c)/(b) tether default / NEVER" + tag, dflt, never));
+		}
+		return List.copyOf(l);
+	}
+
+	private static List<Comparison> databaseApiComparisons() {
+		List<Comparison> l = new ArrayList<>();
+		for (String suffix : List.of("_one", "_all100")) {
+			String raw = "raw" + suffix;
+			String mapTo = "tether_mapTo" + suffix;
+			String map = "tether_map" + suffix;
+			String tag = " " + suffix.substring(1);
+			l.add(new Comparison("(b)/(a) mapTo / raw" + tag, mapTo, raw));
+			l.add(new Comparison("(c)/(a) map / raw" + tag, map, raw));
+			l.add(new Comparison("(b)/(c) mapTo / map" + tag, mapTo, map));
+		}
+		return List.copyOf(l);
+	}
 
 	private Ratios() {
 	}
@@ -63,54 +106,78 @@ public final class Ratios {
 		}
 	}
 
+	/** The runs of one benchmark class with one set of parameters, e.g. {@code ScopeOverheadBenchmark n=1}. */
+	record Group(String benchmark, String params) implements Comparable<Group> {
+
+		@Override
+		public int compareTo(Group o) {
+			int c = benchmark.compareTo(o.benchmark);
+			return c != 0 ? c : compareNumerically(params, o.params);
+		}
+
+		@Override
+		public String toString() {
+			return params.isEmpty() ? benchmark : benchmark + " " + params;
+		}
+	}
+
 	static String report(String json) {
-		// n -> variant -> score
-		Map<String, Map<String, Score>> time = new TreeMap<>(Ratios::compareNumerically);
-		Map<String, Map<String, Score>> alloc = new TreeMap<>(Ratios::compareNumerically);
+		// group -> variant -> score
+		Map<Group, Map<String, Score>> time = new TreeMap<>();
+		Map<Group, Map<String, Score>> alloc = new TreeMap<>();
 		for (Object o : (List<?>) new Parser(json).parse()) {
 			Map<?, ?> run = (Map<?, ?>) o;
 			String benchmark = (String) run.get("benchmark");
 			String variant = benchmark.substring(benchmark.lastIndexOf('.') + 1);
-			Map<?, ?> params = (Map<?, ?>) run.get("params");
-			String n = params == null ? "-" : String.valueOf(params.get("n"));
-			time.computeIfAbsent(n, k -> new LinkedHashMap<>()).put(variant, score((Map<?, ?>) run.get("primaryMetric")));
+			String owner = benchmark.substring(0, benchmark.lastIndexOf('.'));
+			Group group = new Group(owner.substring(owner.lastIndexOf('.') + 1), params((Map<?, ?>) run.get("params")));
+			time.computeIfAbsent(group, k -> new LinkedHashMap<>()).put(variant, score((Map<?, ?>) run.get("primaryMetric")));
 			Map<?, ?> secondary = (Map<?, ?>) run.get("secondaryMetrics");
 			if (secondary != null && secondary.get("gc.alloc.rate.norm") instanceof Map<?, ?> m) {
-				alloc.computeIfAbsent(n, k -> new LinkedHashMap<>()).put(variant, score(m));
+				alloc.computeIfAbsent(group, k -> new LinkedHashMap<>()).put(variant, score(m));
 			}
 		}
 		StringBuilder out = new StringBuilder();
-		out.append(String.format(Locale.ROOT, "%-4s %-28s %22s%n", "n", "variant", "score"));
-		time.forEach((n, variants) -> variants.forEach((v, s) -> out.append(String.format(Locale.ROOT,
-				"%-4s %-28s %10.3f ± %7.3f %s%n", n, v, s.value(), s.error(), s.unit()))));
-		out.append(System.lineSeparator());
-		time.forEach((n, variants) -> {
-			Score c = variants.get(TETHER);
-			if (c == null) {
-				return;
+		time.forEach((group, variants) -> {
+			out.append(group).append(System.lineSeparator());
+			variants.forEach((v, s) -> out.append(String.format(Locale.ROOT, "  %-50s %10.3f ± %7.3f %s%n", v,
+					s.value(), s.error(), s.unit())));
+			for (Comparison c : COMPARISONS.getOrDefault(group.benchmark(), List.of())) {
+				ratio(out, c.label(), variants.get(c.x()), variants.get(c.y()));
 			}
-			ratio(out, n, "(c)/(b) tether / aroundAll", c, variants.get(AROUND_ALL));
-			ratio(out, n, "(c)/(a) tether / perStatement", c, variants.get(PER_STATEMENT));
+			Map<String, Score> bytes = alloc.get(group);
+			if (bytes != null) {
+				out.append("  allocation per operation (gc.alloc.rate.norm)").append(System.lineSeparator());
+				bytes.forEach((v, s) -> out.append(String.format(Locale.ROOT, "  %-50s %10.0f %s%n", v, s.value(), s.unit())));
+				for (Comparison c : COMPARISONS.getOrDefault(group.benchmark(), List.of())) {
+					Score x = bytes.get(c.x());
+					Score y = bytes.get(c.y());
+					if (x != null && y != null) {
+						out.append(String.format(Locale.ROOT, "  %-50s %+10.0f B/op%n", c.label().replace("/", "-"),
+								x.value() - y.value()));
+					}
+				}
+			}
+			out.append(System.lineSeparator());
 		});
-		if (!alloc.isEmpty()) {
-			out.append(System.lineSeparator()).append("allocation per operation (gc.alloc.rate.norm)")
-					.append(System.lineSeparator());
-			alloc.forEach((n, variants) -> {
-				Score b = variants.get(AROUND_ALL);
-				variants.forEach((v, s) -> out.append(String.format(Locale.ROOT, "%-4s %-28s %10.0f %s%s%n", n, v,
-						s.value(), s.unit(), b == null || v.equals(AROUND_ALL) ? ""
-								: String.format(Locale.ROOT, "  (%+.0f B/op vs (b))", s.value() - b.value()))));
-			});
-		}
 		return out.toString();
 	}
 
-	private static void ratio(StringBuilder out, String n, String label, Score x, @Nullable Score y) {
-		if (y == null) {
+	private static String params(@Nullable Map<?, ?> params) {
+		if (params == null) {
+			return "";
+		}
+		StringBuilder b = new StringBuilder();
+		params.forEach((k, v) -> b.append(b.length() == 0 ? "" : " ").append(k).append('=').append(v));
+		return b.toString();
+	}
+
+	private static void ratio(StringBuilder out, String label, @Nullable Score x, @Nullable Score y) {
+		if (x == null || y == null) {
 			return;
 		}
 		Score r = x.over(y);
-		out.append(String.format(Locale.ROOT, "n=%-3s %-30s %.4f ± %.4f  (%+.1f%% ± %.1f%%)%n", n, label,
+		out.append(String.format(Locale.ROOT, "  %-50s %.4f ± %.4f  (%+.1f%% ± %.1f%%)%n", label,
 				r.value(), r.error(), (r.value() - 1) * 100, r.error() * 100));
 	}
 
@@ -130,9 +197,13 @@ public final class Ratios {
 		return Double.NaN;
 	}
 
+	/** Orders {@code n=5} before {@code n=20}: by the numbers after the last {@code =} if both have one. */
 	private static int compareNumerically(String a, String b) {
+		int ea = a.lastIndexOf('=');
+		int eb = b.lastIndexOf('=');
 		try {
-			return Integer.compare(Integer.parseInt(a), Integer.parseInt(b));
+			int c = a.substring(0, ea + 1).compareTo(b.substring(0, eb + 1));
+			return c != 0 ? c : Integer.compare(Integer.parseInt(a.substring(ea + 1)), Integer.parseInt(b.substring(eb + 1)));
 		}
 		catch (NumberFormatException e) {
 			return a.compareTo(b);
