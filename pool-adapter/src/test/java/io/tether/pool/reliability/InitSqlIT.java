@@ -9,7 +9,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.r2dbc.spi.R2dbcException;
 import io.tether.pool.reliability.PoolUnderTest.Outcome;
 import io.tether.pool.testing.Await;
-import io.tether.pool.testing.PgSessions;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -29,27 +28,19 @@ import reactor.core.publisher.Mono;
  * and inserts its own backend PID into a table: after many checkouts over several physical connections
  * (retired by {@code maxUses}) the table holds each PID that served a caller exactly once.
  */
-class InitSqlIT {
+class InitSqlIT extends ReliabilitySuite {
 
 	private static final Duration OP_GUARD = Duration.ofSeconds(45);
 	private static final String TABLE = "tether_rel_init_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
 
-	private static PgSessions pg;
-
 	@BeforeAll
 	static void createTable() {
-		pg = PgSessions.open();
 		pg.execute("CREATE TABLE " + TABLE + " (pid INT NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())");
 	}
 
 	@AfterAll
 	static void dropTable() {
-		try {
-			pg.execute("DROP TABLE IF EXISTS " + TABLE);
-		}
-		finally {
-			pg.close();
-		}
+		pg.execute("DROP TABLE IF EXISTS " + TABLE);
 	}
 
 	@Test

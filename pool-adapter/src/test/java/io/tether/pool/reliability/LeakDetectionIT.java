@@ -5,14 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.r2dbc.spi.Connection;
 import io.tether.pool.testing.Await;
-import io.tether.pool.testing.PgSessions;
 import io.tether.pool.testing.StandardErrorCapture;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -25,25 +22,13 @@ import reactor.core.publisher.Mono;
  * held and serves the next caller afterwards. The log is read from System.err, where the test binding
  * (slf4j-simple) writes.
  */
-class LeakDetectionIT {
+class LeakDetectionIT extends ReliabilitySuite {
 
 	private static final Duration THRESHOLD = Duration.ofMillis(500);
 	private static final Duration OP_GUARD = Duration.ofSeconds(45);
 	private static final String LOGGER = "io.tether.pool.TetherPool";
 
-	private static PgSessions pg;
-
 	private StandardErrorCapture err;
-
-	@BeforeAll
-	static void openAdmin() {
-		pg = PgSessions.open();
-	}
-
-	@AfterAll
-	static void closeAdmin() {
-		pg.close();
-	}
 
 	@BeforeEach
 	void captureStandardError() {

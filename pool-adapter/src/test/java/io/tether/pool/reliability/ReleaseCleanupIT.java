@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.r2dbc.spi.Connection;
 import io.tether.pool.ValidationMode;
 import io.tether.pool.testing.Await;
-import io.tether.pool.testing.PgSessions;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.UUID;
@@ -23,27 +22,19 @@ import reactor.core.publisher.Mono;
  * connection is reused; if that cleanup fails (the session died meanwhile) the connection is destroyed.
  * The server is the judge: no session idle in a transaction, the uncommitted row never visible.
  */
-class ReleaseCleanupIT {
+class ReleaseCleanupIT extends ReliabilitySuite {
 
 	private static final Duration OP_GUARD = Duration.ofSeconds(45);
 	private static final String TABLE = "tether_rel_cleanup_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
 
-	private static PgSessions pg;
-
 	@BeforeAll
 	static void createTable() {
-		pg = PgSessions.open();
 		pg.execute("CREATE TABLE " + TABLE + " (id INT NOT NULL)");
 	}
 
 	@AfterAll
 	static void dropTable() {
-		try {
-			pg.execute("DROP TABLE IF EXISTS " + TABLE);
-		}
-		finally {
-			pg.close();
-		}
+		pg.execute("DROP TABLE IF EXISTS " + TABLE);
 	}
 
 	@BeforeEach
