@@ -259,7 +259,8 @@ public final class ConnectionScope {
 		/**
 		 * How long {@link Propagation#REQUIRES_NEW} waits for its second connection while the pipeline already
 		 * holds one, before failing with {@link ConnectionUnavailableException}; default 10 seconds. A pool's own
-		 * acquire timeout, if shorter, fails first and is reported the same way.
+		 * acquire timeout, if shorter, fails first and is reported the same way, with the pool's message (and not
+		 * this wait) as the reason.
 		 */
 		public Builder requiresNewAcquireTimeout(Duration timeout) {
 			Objects.requireNonNull(timeout, "timeout must not be null");
@@ -270,9 +271,12 @@ public final class ConnectionScope {
 			return this;
 		}
 
-		/** The scheduler that times {@link #requiresNewAcquireTimeout}; default {@link Schedulers#parallel()}. */
-		public Builder timer(Scheduler timer) {
-			this.timer = Objects.requireNonNull(timer, "timer must not be null");
+		/**
+		 * The scheduler that times {@link #requiresNewAcquireTimeout}; default {@link Schedulers#parallel()}. The
+		 * same name as {@code Database.Builder#scheduler} and the pool's {@code PoolSettings.Builder#scheduler}.
+		 */
+		public Builder scheduler(Scheduler scheduler) {
+			this.timer = Objects.requireNonNull(scheduler, "scheduler must not be null");
 			return this;
 		}
 

@@ -112,7 +112,7 @@ class ConnectionScopeArgumentsTest {
 				.withMessageContaining("requiresNewAcquireTimeout")
 				.withMessageContaining("PT-0.005S");
 		assertThatNullPointerException().isThrownBy(() -> b.requiresNewAcquireTimeout(null)).withMessageContaining("timeout");
-		assertThatNullPointerException().isThrownBy(() -> b.timer(null)).withMessageContaining("timer");
+		assertThatNullPointerException().isThrownBy(() -> b.scheduler(null)).withMessageContaining("scheduler");
 		assertThatNoException().isThrownBy(() -> b.requiresNewAcquireTimeout(Duration.ofNanos(1)));
 	}
 

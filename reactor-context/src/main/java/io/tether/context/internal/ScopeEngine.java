@@ -280,9 +280,13 @@ public final class ScopeEngine {
 		}
 
 		private ConnectionUnavailableException unavailable(Throwable cause) {
+			// Our own timer fails with a TimeoutException; the pool's timeout, when it is shorter, arrives as its
+			// R2dbcTimeoutException, whose message names the pool's limit and state.
+			String why = cause instanceof java.util.concurrent.TimeoutException
+					? "none came within " + requiresNewAcquireTimeout.toMillis() + "ms (requiresNewAcquireTimeout)"
+					: "the pool gave up first: " + cause.getMessage();
 			return new ConnectionUnavailableException("Propagation.REQUIRES_NEW needs a second connection of "
-					+ description + " while this pipeline already holds one, and none came within "
-					+ requiresNewAcquireTimeout.toMillis() + "ms. A pool whose every connection is held by a pipeline "
+					+ description + " while this pipeline already holds one, and " + why + ". A pool whose every connection is held by a pipeline "
 					+ "waiting for a second one can never supply it: make the pool larger than the number of "
 					+ "concurrent pipelines that nest REQUIRES_NEW, or use NESTED (a savepoint on the same connection).",
 					cause);
