@@ -148,18 +148,28 @@ public final class PoolSettings {
 	/**
 	 * Reads the pool settings from the query of an R2DBC URL, e.g.
 	 * {@code r2dbc:postgresql://db/app?maxSize=20&acquireTimeout=2s&initSql=SET%20search_path%20TO%20app}.
-	 * Other query options (the driver's) are ignored; settings not in the URL keep their defaults.
+	 * Other query options (the driver's) are ignored; settings not in the URL keep their defaults. An option
+	 * that is not a setting but close to one (the same name in other case, a typing mistake, or another pool's
+	 * name for it: {@code maxsize}, {@code maxSise}, {@code poolSize}, {@code maximumPoolSize}) is refused
+	 * rather than passed to the driver, which would ignore it silently.
 	 *
-	 * @throws IllegalArgumentException if the URL cannot be parsed or a value is invalid
+	 * @throws IllegalArgumentException if the URL cannot be parsed (the message masks the password, see
+	 *         {@link R2dbcUrls#parse}), an option looks like a misspelt setting, or a value is invalid
 	 */
 	public static PoolSettings fromUrl(String r2dbcUrl) {
-		Objects.requireNonNull(r2dbcUrl, "r2dbcUrl must not be null");
-		ConnectionFactoryOptions options;
-		try {
-			options = ConnectionFactoryOptions.parse(r2dbcUrl);
-		}
-		catch (IllegalArgumentException e) {
-			throw new IllegalArgumentException("Not a valid R2DBC URL: " + SettingValues.mask(r2dbcUrl), e);
+		ConnectionFactoryOptions options = R2dbcUrls.parse(r2dbcUrl);
+		int q = r2dbcUrl.indexOf('?');
+		if (q >= 0) {
+			for (String pair : r2dbcUrl.substring(q + 1).split("&")) {
+				int eq = pair.indexOf('=');
+				String key = java.net.URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), java.nio.charset.StandardCharsets.UTF_8);
+				String meant = NAMES.contains(key) ? null : SettingValues.closeSetting(key, NAMES);
+				if (meant != null) {
+					throw new IllegalArgumentException("unknown pool option '" + key + "' — did you mean '" + meant
+							+ "'? (Tether's pool options are case-sensitive; options that are not close to one of them go to"
+							+ " the driver): " + R2dbcUrls.mask(r2dbcUrl));
+				}
+			}
 		}
 		return fromOptions(options);
 	}
@@ -201,7 +211,9 @@ public final class PoolSettings {
 			String key = e.getKey();
 			String name = key.startsWith(PREFIX) ? key.substring(PREFIX.length()) : key;
 			if (!NAMES.contains(name)) {
-				throw new IllegalArgumentException("Unknown pool setting '" + key + "'; known settings (optionally prefixed with '"
+				String meant = SettingValues.closeSetting(name, NAMES);
+				throw new IllegalArgumentException("Unknown pool setting '" + key + "'"
+						+ (meant != null ? " — did you mean '" + meant + "'?" : "") + "; known settings (optionally prefixed with '"
 						+ PREFIX + "'): " + String.join(", ", NAMES));
 			}
 			Object value = e.getValue();

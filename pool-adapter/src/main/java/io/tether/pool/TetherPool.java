@@ -96,7 +96,9 @@ public final class TetherPool implements ConnectionFactory, AutoCloseable {
 	 * {@link ConnectionFactories#get(String)} to find the driver.
 	 *
 	 * @throws IllegalArgumentException for an {@code r2dbc:pool:} URL (that is r2dbc-pool's pool: pooling
-	 *         twice would hold two connections per checkout), an invalid URL or an invalid setting
+	 *         twice would hold two connections per checkout), an invalid URL, a driver that is not on the class
+	 *         path (the message lists those that are), an option that looks like a misspelt setting, or an
+	 *         invalid setting; no message or cause contains the URL's password
 	 */
 	public static TetherPool create(String r2dbcUrl) {
 		Objects.requireNonNull(r2dbcUrl, "r2dbcUrl must not be null");
@@ -106,8 +108,19 @@ public final class TetherPool implements ConnectionFactory, AutoCloseable {
 					+ "r2dbc:postgresql://host/db?maxSize=20, with the pool settings in its query: "
 					+ SettingValues.mask(r2dbcUrl));
 		}
+		R2dbcUrls.driver(r2dbcUrl);
 		PoolSettings settings = PoolSettings.fromUrl(r2dbcUrl);
-		return create(ConnectionFactories.get(withoutPoolSettings(r2dbcUrl)), settings);
+		ConnectionFactory target;
+		try {
+			target = ConnectionFactories.get(withoutPoolSettings(r2dbcUrl));
+		}
+		catch (IllegalStateException e) {
+			// The driver is there but refuses the options (a missing host, say). The SPI's message lists the options
+			// with the password redacted; the URL is masked here.
+			throw new IllegalArgumentException("The R2DBC driver refuses the URL " + R2dbcUrls.mask(r2dbcUrl) + ": "
+					+ R2dbcUrls.mask(String.valueOf(e.getMessage())));
+		}
+		return create(target, settings);
 	}
 
 	/** {@code url} without the query options that are pool settings. */

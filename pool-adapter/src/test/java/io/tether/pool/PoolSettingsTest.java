@@ -208,9 +208,9 @@ class PoolSettingsTest {
 
 	@Test
 	void unknownMapKeyNamesTheKeyAndTheKnownOnes() {
-		assertThatThrownBy(() -> PoolSettings.fromMap(Map.of("tether.pool.maxConnections", 5)))
+		assertThatThrownBy(() -> PoolSettings.fromMap(Map.of("tether.pool.colour", 5)))
 				.isInstanceOf(IllegalArgumentException.class)
-				.hasMessageStartingWith("Unknown pool setting 'tether.pool.maxConnections'; known settings")
+				.hasMessageStartingWith("Unknown pool setting 'tether.pool.colour'; known settings")
 				.hasMessageContaining("maxSize, minIdle, maxIdle");
 		Map<String, Object> withNull = new LinkedHashMap<>();
 		withNull.put("maxSize", null);
@@ -242,5 +242,49 @@ class PoolSettingsTest {
 				.isEqualTo("r2dbc:h2:mem:///db?options=DB_CLOSE_DELAY=-1");
 		assertThat(TetherPool.withoutPoolSettings("r2dbc:h2:mem:///db?maxSize=3")).isEqualTo("r2dbc:h2:mem:///db");
 		assertThat(TetherPool.withoutPoolSettings("r2dbc:h2:mem:///db")).isEqualTo("r2dbc:h2:mem:///db");
+	}
+
+	@ParameterizedTest
+	@MethodSource("misspelt")
+	void anOptionCloseToASettingIsRefusedWithTheLikelyName(String option, String meant) {
+		assertThatThrownBy(() -> PoolSettings.fromUrl("r2dbc:postgresql://app:pw@db/shop?" + option + "=5"))
+				.isInstanceOf(IllegalArgumentException.class)
+				.hasMessageStartingWith("unknown pool option '" + option + "' — did you mean '" + meant + "'?")
+				.hasMessageNotContaining(":pw@");
+	}
+
+	static Stream<Arguments> misspelt() {
+		return Stream.of(Arguments.of("maxsize", "maxSize"), Arguments.of("MAXSIZE", "maxSize"), Arguments.of("poolSize", "maxSize"),
+				Arguments.of("maximumPoolSize", "maxSize"), Arguments.of("maxSise", "maxSize"), Arguments.of("minIddle", "minIdle"),
+				Arguments.of("maxUse", "maxUses"), Arguments.of("acquireTimout", "acquireTimeout"),
+				Arguments.of("maxLifeTime", "maxLifetime"), Arguments.of("initialSize", "minIdle"),
+				Arguments.of("connectionTimeout", "acquireTimeout"), Arguments.of("idleTimeout", "maxIdleTime"));
+	}
+
+	/** The driver options of r2dbc-postgresql, r2dbc-h2 and r2dbc-mariadb are not mistaken for misspelt settings. */
+	@Test
+	void driverOptionsPassThrough() {
+		for (String option : List.of("applicationName", "connectTimeout", "sslMode", "sslCert", "sslKey", "sslRootCert",
+				"schema", "options", "statementTimeout", "lockWaitTimeout", "tcpKeepAlive", "tcpNoDelay", "fetchSize",
+				"forceBinary", "autodetectExtensions", "preparedStatementCacheQueries", "timeZone", "socket", "noticeLogLevel",
+				"errorResponseLogLevel", "compatibilityMode", "extensions", "loopResources", "DB_CLOSE_DELAY", "sessionVariables",
+				"allowPipelining", "useServerPrepStmts", "prepareCacheSize", "connectionAttributes", "restrictedAuth",
+				"tinyInt1isBit", "autocommit", "isolationLevel", "permitRedirect", "allowPublicKeyRetrieval", "timezone")) {
+			assertThat(PoolSettings.fromUrl("r2dbc:postgresql://db/shop?" + option + "=x&maxSize=3").maxSize())
+					.as(option).isEqualTo(3);
+		}
+	}
+
+	@Test
+	void anUnknownMapKeySuggestsTheLikelySetting() {
+		assertThatThrownBy(() -> PoolSettings.fromMap(Map.of("tether.pool.maxsize", 5)))
+				.isInstanceOf(IllegalArgumentException.class)
+				.hasMessageStartingWith("Unknown pool setting 'tether.pool.maxsize' — did you mean 'maxSize'?");
+	}
+
+	@Test
+	void maskHidesPasswordsWithSpacesAndAtSigns() {
+		assertThat(R2dbcUrls.mask("r2dbc:postgresql://app:p@ss w@db:5432/shop?password=x&user=y"))
+				.isEqualTo("r2dbc:postgresql://app:***@db:5432/shop?password=***&user=y");
 	}
 }

@@ -8,6 +8,8 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -23,7 +25,9 @@ public final class SettingValues {
 	private static final Pattern SECRET = Pattern.compile(
 			"(?i)(password|passwd|pwd|secret|token)(\\s*[=:]\\s*|\\s+)('[^']*'|\"[^\"]*\"|[^\\s&;,'\"]+)");
 
-	private static final Pattern URL_USER_INFO = Pattern.compile("(://[^:/@\\s]*:)[^@/\\s]*@");
+	// Up to the last '@' before the path: a password may hold a space or an unencoded '@' (a URL the URI parser
+	// refuses, but whose text still reaches a message), and masking too much is better than too little.
+	private static final Pattern URL_USER_INFO = Pattern.compile("(://[^:/@]*:)[^/]*@");
 
 	private SettingValues() {
 	}
@@ -184,6 +188,69 @@ public final class SettingValues {
 	public static String mask(String text) {
 		String masked = URL_USER_INFO.matcher(text).replaceAll("$1***@");
 		return SECRET.matcher(masked).replaceAll("$1$2***");
+	}
+
+	/**
+	 * Other pools' names for Tether's settings (r2dbc-pool, HikariCP, DBUtils, Peewee), lower case. A URL
+	 * option of one of these names is a pool setting meant for Tether, not a driver option.
+	 */
+	private static final Map<String, String> ALIASES = Map.ofEntries(
+			Map.entry("poolsize", "maxSize"), Map.entry("pool_size", "maxSize"), Map.entry("maxpoolsize", "maxSize"),
+			Map.entry("maximumpoolsize", "maxSize"), Map.entry("maxconnections", "maxSize"),
+			Map.entry("max_connections", "maxSize"), Map.entry("connectionlimit", "maxSize"),
+			Map.entry("initialsize", "minIdle"), Map.entry("minimumidle", "minIdle"), Map.entry("mincached", "minIdle"),
+			Map.entry("maxcached", "maxIdle"), Map.entry("idletimeout", "maxIdleTime"),
+			Map.entry("stale_timeout", "maxLifetime"), Map.entry("connectiontimeout", "acquireTimeout"),
+			Map.entry("maxacquiretime", "acquireTimeout"), Map.entry("maxusage", "maxUses"),
+			Map.entry("connectioninitsql", "initSql"), Map.entry("setsession", "initSql"),
+			Map.entry("connectiontestquery", "validationQuery"), Map.entry("keepalivetime", "keepAliveInterval"),
+			Map.entry("poolname", "name"), Map.entry("leakdetection", "leakDetectionThreshold"));
+
+	/**
+	 * The setting of {@code names} that {@code key} (not one of them) was probably meant to be: the same name
+	 * in other case, another pool's name for it, or a name within an edit distance of 1 (names up to 6
+	 * characters) or 2 (longer names), ignoring case; {@code null} when none is that close, so that the
+	 * driver's own options pass through.
+	 */
+	public static @Nullable String closeSetting(String key, List<String> names) {
+		String k = key.toLowerCase(Locale.ROOT);
+		String alias = ALIASES.get(k);
+		if (alias != null) {
+			return alias;
+		}
+		String best = null;
+		int bestDistance = Integer.MAX_VALUE;
+		for (String name : names) {
+			String n = name.toLowerCase(Locale.ROOT);
+			int distance = editDistance(k, n);
+			int allowed = n.length() <= 6 ? 1 : 2;
+			if (distance <= allowed && distance < bestDistance) {
+				best = name;
+				bestDistance = distance;
+			}
+		}
+		return best;
+	}
+
+	/** The optimal-string-alignment distance (insertions, deletions, substitutions, adjacent swaps). */
+	public static int editDistance(String a, String b) {
+		int[][] d = new int[a.length() + 1][b.length() + 1];
+		for (int i = 0; i <= a.length(); i++) {
+			d[i][0] = i;
+		}
+		for (int j = 0; j <= b.length(); j++) {
+			d[0][j] = j;
+		}
+		for (int i = 1; i <= a.length(); i++) {
+			for (int j = 1; j <= b.length(); j++) {
+				int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+				d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+				if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+					d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+				}
+			}
+		}
+		return d[a.length()][b.length()];
 	}
 
 	private static String durationFormats() {
