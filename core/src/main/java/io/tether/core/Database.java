@@ -2,13 +2,13 @@ package io.tether.core;
 
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
-import io.r2dbc.spi.ConnectionFactoryOptions;
 import io.tether.context.ConnectionScope;
 import io.tether.context.Propagation;
 import io.tether.context.TransactionOptions;
-import io.tether.core.internal.ErrorTranslator;
+import io.tether.core.internal.BindLimit;
 import io.tether.core.internal.Executor;
 import io.tether.core.internal.StatementLog;
+import io.tether.pool.R2dbcUrls;
 import io.tether.pool.TetherPool;
 import java.time.Duration;
 import java.util.Objects;
@@ -19,6 +19,7 @@ import org.reactivestreams.Publisher;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
@@ -49,8 +50,9 @@ import reactor.core.scheduler.Schedulers;
  * <h2>Errors</h2>
  * Every publisher returned here reports driver errors as a {@link DataAccessException} subclass that keeps
  * R2DBC's transient / non-transient split and carries the SQLState, the vendor code and the SQL text, but
- * never bind values. Other errors (from the application's own code, or Tether's
- * {@link io.tether.context.TetherException}s) pass through unchanged.
+ * never bind values (nor, unless {@link Builder#serverErrorDetail} says otherwise, values the server quotes
+ * back). A closed database or pool is a {@link NonTransientConnectionException}. Other errors (from the
+ * application's own code, or Tether's {@link io.tether.context.TetherException}s) pass through unchanged.
  *
  * <p>Instances are immutable apart from their closed flag and thread-safe; create one per database and share
  * it. Every publisher returned is cold: nothing is parsed, acquired or sent before subscription.
@@ -66,15 +68,18 @@ public final class Database implements AutoCloseable {
 	private final AtomicBoolean closed = new AtomicBoolean();
 	private final RetryPolicy defaultRetry;
 	private final String name;
+	private final StatementLog log;
 
 	private Database(Builder b) {
 		this.factory = b.factory;
 		this.owned = b.closeFactoryOnClose ? b.factory : null;
-		this.name = b.name != null ? b.name : factory.getMetadata().getName();
-		this.scope = ConnectionScope.builder(factory).name(name).build();
-		BindMarkerStyle markers = b.bindMarkers != null ? b.bindMarkers : BindMarkerStyle.forDriver(factory.getMetadata().getName());
-		this.executor = new Executor(scope, markers.markers(),
-				new StatementLog(name, b.slowStatementThreshold, b.logBindValues, b.bindValuesInErrors), closed::get);
+		String driver = factory.getMetadata().getName();
+		this.name = b.name != null ? b.name : driver;
+		this.scope = b.scope.name(name).build();
+		BindMarkerStyle markers = b.bindMarkers != null ? b.bindMarkers : BindMarkerStyle.forDriver(driver);
+		BindLimit limit = b.maxBindParameters > 0 ? BindLimit.of(b.maxBindParameters, driver) : BindLimit.forDriver(driver);
+		this.log = new StatementLog(name, b.slowStatementThreshold, b.logBindValues, b.bindValuesInErrors, b.serverErrorDetail);
+		this.executor = new Executor(scope, markers.markers(), limit, log, closed::get);
 		this.defaultRetry = b.retryPolicy;
 	}
 
@@ -82,15 +87,16 @@ public final class Database implements AutoCloseable {
 	 * A database over a new {@link TetherPool} for {@code r2dbcUrl}; pool settings may be given as URL
 	 * options (see {@link io.tether.pool.PoolSettings}). {@link #close()} closes the pool.
 	 *
-	 * @throws IllegalArgumentException if the URL is malformed, names no available driver or one whose
-	 *         bind-marker syntax Tether does not know (use {@link #builder} with
-	 *         {@link Builder#bindMarkers} then), or carries an invalid pool setting
+	 * @throws IllegalArgumentException if the URL is malformed, names no available driver (the message lists
+	 *         those found) or one whose bind-marker syntax Tether does not know (use {@link #builder} with
+	 *         {@link Builder#bindMarkers} then), carries an option that looks like a misspelt pool setting
+	 *         ({@code maxsize}: "did you mean 'maxSize'?"), or an invalid pool setting. No message or cause
+	 *         contains the URL's password.
 	 */
 	public static Database connect(String r2dbcUrl) {
 		Objects.requireNonNull(r2dbcUrl, "r2dbcUrl must not be null");
 		// Everything that can refuse the URL runs before the pool exists, so a refusal leaves nothing to close.
-		BindMarkerStyle markers = BindMarkerStyle.forDriver(
-				ConnectionFactoryOptions.parse(r2dbcUrl).getRequiredValue(ConnectionFactoryOptions.DRIVER).toString());
+		BindMarkerStyle markers = BindMarkerStyle.forDriver(R2dbcUrls.driver(r2dbcUrl));
 		return builder(TetherPool.create(r2dbcUrl)).bindMarkers(markers).closeFactoryOnClose(true).build();
 	}
 
@@ -153,12 +159,12 @@ public final class Database implements AutoCloseable {
 	 * See {@link ConnectionScope#inConnection(Mono)} for the full contract.
 	 */
 	public <T> Mono<T> inConnection(Mono<T> body) {
-		return scope.inConnection(body).onErrorMap(Database::translate);
+		return scope.inConnection(body).onErrorMap(log::translate);
 	}
 
 	/** The {@code Flux} flavour of {@link #inConnection(Mono)}. */
 	public <T> Flux<T> inConnection(Publisher<? extends T> body) {
-		return scope.<T>inConnection(body).onErrorMap(Database::translate);
+		return scope.<T>inConnection(body).onErrorMap(log::translate);
 	}
 
 	/**
@@ -167,12 +173,12 @@ public final class Database implements AutoCloseable {
 	 * See {@link ConnectionScope#inLazyConnection(Mono)}.
 	 */
 	public <T> Mono<T> inLazyConnection(Mono<T> body) {
-		return scope.inLazyConnection(body).onErrorMap(Database::translate);
+		return scope.inLazyConnection(body).onErrorMap(log::translate);
 	}
 
 	/** The {@code Flux} flavour of {@link #inLazyConnection(Mono)}. */
 	public <T> Flux<T> inLazyConnection(Publisher<? extends T> body) {
-		return scope.<T>inLazyConnection(body).onErrorMap(Database::translate);
+		return scope.<T>inLazyConnection(body).onErrorMap(log::translate);
 	}
 
 	/**
@@ -180,12 +186,12 @@ public final class Database implements AutoCloseable {
 	 * {@code fn} returns terminates. See {@link ConnectionScope#withConnection(Function)}.
 	 */
 	public <T> Mono<T> withConnection(Function<? super Connection, ? extends Mono<? extends T>> fn) {
-		return scope.<T>withConnection(fn).onErrorMap(Database::translate);
+		return scope.<T>withConnection(fn).onErrorMap(log::translate);
 	}
 
 	/** The {@code Flux} flavour of {@link #withConnection(Function)}. */
 	public <T> Flux<T> withConnectionMany(Function<? super Connection, ? extends Publisher<? extends T>> fn) {
-		return scope.<T>withConnectionMany(fn).onErrorMap(Database::translate);
+		return scope.<T>withConnectionMany(fn).onErrorMap(log::translate);
 	}
 
 	// ---------------------------------------------------------------- transactions
@@ -225,7 +231,7 @@ public final class Database implements AutoCloseable {
 		Objects.requireNonNull(options, "options must not be null");
 		Objects.requireNonNull(retry, "retry must not be null");
 		Objects.requireNonNull(body, "body must not be null");
-		Mono<T> attempt = scope.inTransaction(options, body).onErrorMap(Database::translate);
+		Mono<T> attempt = scope.inTransaction(options, body).onErrorMap(log::translate);
 		if (retry.maxRetries() == 0) {
 			return attempt;
 		}
@@ -246,7 +252,7 @@ public final class Database implements AutoCloseable {
 
 	/** The {@code Flux} flavour of {@link #inTransaction(TransactionOptions, Mono)}, without retries. */
 	public <T> Flux<T> inTransaction(TransactionOptions options, Publisher<? extends T> body) {
-		return scope.<T>inTransaction(options, body).onErrorMap(Database::translate);
+		return scope.<T>inTransaction(options, body).onErrorMap(log::translate);
 	}
 
 	/** Marks the active transaction rollback-only; see {@link ConnectionScope#setRollbackOnly()}. */
@@ -263,7 +269,7 @@ public final class Database implements AutoCloseable {
 
 	/**
 	 * Closes this database without blocking: statements subscribed afterwards fail with
-	 * {@link IllegalStateException}; a pool this database created ({@link #connect}) is closed, one it was
+	 * {@link NonTransientConnectionException}; a pool this database created ({@link #connect}) is closed, one it was
 	 * given is left to its owner. Cold and idempotent: only the first subscription closes anything.
 	 */
 	public Mono<Void> closeLater() {
@@ -310,10 +316,6 @@ public final class Database implements AutoCloseable {
 		return "Database[" + name + "]";
 	}
 
-	private static Throwable translate(Throwable error) {
-		return ErrorTranslator.translate(error, null);
-	}
-
 	/**
 	 * Settings of a {@link Database}. Defaults: bind markers chosen from the driver name, slow-statement
 	 * warning at 1 second, bind values neither logged nor in error messages, no transaction retries, factory not closed.
@@ -330,9 +332,14 @@ public final class Database implements AutoCloseable {
 		private boolean bindValuesInErrors;
 		private RetryPolicy retryPolicy = RetryPolicy.none();
 		private boolean closeFactoryOnClose;
+		private boolean serverErrorDetail;
+		private int maxBindParameters;
+		/** The scope settings; the name is set when the database is built. */
+		private final ConnectionScope.Builder scope;
 
 		private Builder(ConnectionFactory factory) {
 			this.factory = factory;
+			this.scope = ConnectionScope.builder(factory);
 		}
 
 		/** The name used in logs and errors; defaults to the driver's name. */
@@ -382,6 +389,55 @@ public final class Database implements AutoCloseable {
 		 */
 		public Builder bindValuesInErrors(boolean bindValuesInErrors) {
 			this.bindValuesInErrors = bindValuesInErrors;
+			return this;
+		}
+
+		/**
+		 * Whether error messages keep the values the database quotes from the statement's input, as in
+		 * PostgreSQL's {@code invalid input syntax for type integer: "<value>"} (SQLState {@code 22P02}) or
+		 * MariaDB's {@code Duplicate entry '<value>'}. Off by default, on every driver: quoted parts of data
+		 * exceptions (SQLState class {@code 22}) and single-quoted parts of constraint violations (class
+		 * {@code 23}) read {@code "?"}, and where that changed a message, the driver's exception in the cause chain is
+		 * replaced by a copy with the same class name, redacted message and stack trace, so that logging the
+		 * exception does not print the values either. Turn it on (like pgjdbc's {@code logServerErrorDetail}) to
+		 * see the values, at the price of user data in messages and logs, and to keep the driver's own exception
+		 * as the cause.
+		 */
+		public Builder serverErrorDetail(boolean serverErrorDetail) {
+			this.serverErrorDetail = serverErrorDetail;
+			return this;
+		}
+
+		/**
+		 * How long {@link Propagation#REQUIRES_NEW} waits for its second connection while the pipeline already
+		 * holds one, before failing with {@link io.tether.context.ConnectionUnavailableException}; default 10
+		 * seconds. See {@link ConnectionScope.Builder#requiresNewAcquireTimeout}.
+		 */
+		public Builder requiresNewAcquireTimeout(Duration timeout) {
+			scope.requiresNewAcquireTimeout(timeout);
+			return this;
+		}
+
+		/**
+		 * The scheduler of the database's timers (the {@link #requiresNewAcquireTimeout} wait); default
+		 * {@link Schedulers#parallel()}; a virtual-time scheduler in tests. The same name as the pool's
+		 * {@code PoolSettings.Builder#scheduler}.
+		 */
+		public Builder scheduler(Scheduler scheduler) {
+			scope.scheduler(scheduler);
+			return this;
+		}
+
+		/**
+		 * The most bind values one statement may carry; a statement whose collection parameters expand past it
+		 * fails with a {@link ParameterException} before anything is sent. Defaults to the driver's limit
+		 * (PostgreSQL, MariaDB 65,535; H2 100,000; SQL Server 2,100; none for other drivers).
+		 */
+		public Builder maxBindParameters(int max) {
+			if (max < 1) {
+				throw new IllegalArgumentException("maxBindParameters must be >= 1, was " + max);
+			}
+			this.maxBindParameters = max;
 			return this;
 		}
 

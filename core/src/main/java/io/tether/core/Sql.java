@@ -34,8 +34,11 @@ import reactor.core.publisher.Mono;
  * and comments; {@code ::type} casts and {@code \:} escapes are left alone. A name may occur several times.
  * A {@link java.util.Collection} value expands to one marker per element; an empty one is an error. Errors in
  * the parameters (unknown name, missing value, value bound twice, {@code null} without a type, empty
- * collection) are reported as {@link ParameterException} when the statement is subscribed, naming the
- * parameter and its position in the SQL, and nothing is acquired.
+ * collection, more values than the database takes in one statement) are reported as
+ * {@link ParameterException} when the statement is subscribed, naming the parameter and its position in the
+ * SQL, and nothing is acquired; so is SQL that is empty or only comments ({@link InvalidSqlException}). A value
+ * the driver cannot encode (a record, an {@code Optional}) is a {@link ParameterException} naming the
+ * parameter and the value's Java type, raised when the statement is bound on its connection.
  *
  * @since 0.1
  */

@@ -372,7 +372,7 @@ abstract class DatabaseApiContract {
 		other.closeLater().as(StepVerifier::create).verifyComplete();
 		assertThat(other.isClosed()).isTrue();
 		other.sql("select 1").mapTo(Integer.class).one().as(StepVerifier::create)
-				.expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed"))
+				.expectErrorSatisfies(e -> assertThat(e).isInstanceOf(NonTransientConnectionException.class).hasMessageContaining("closed"))
 				.verify(TIMEOUT);
 		assertThat(pool.isDisposed()).isFalse();
 		db.sql("select count(*) from " + items).mapTo(Long.class).one().as(StepVerifier::create).expectNext(0L).verifyComplete();

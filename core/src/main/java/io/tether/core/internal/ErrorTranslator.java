@@ -15,6 +15,7 @@ import io.tether.core.DataAccessException;
 import io.tether.core.DataIntegrityViolationException;
 import io.tether.core.DeadlockException;
 import io.tether.core.DuplicateKeyException;
+import io.tether.core.NonTransientConnectionException;
 import io.tether.core.PermissionDeniedException;
 import io.tether.core.QueryTimeoutException;
 import io.tether.core.SerializationFailureException;
@@ -25,6 +26,7 @@ import java.util.Map;
 import io.tether.pool.PoolAcquireTimeoutException;
 import io.tether.pool.PoolClosedException;
 import io.tether.pool.PoolPendingLimitException;
+import reactor.pool.PoolShutdownException;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -37,13 +39,14 @@ import org.jspecify.annotations.Nullable;
  *       when the vendor code says so: H2 40001, MariaDB/MySQL 1213, SQL Server 1205), {@code 40P01} deadlock,
  *       {@code 42501} permission, {@code 55P03} lock not available, {@code 57014} query cancelled,
  *       {@code 57P01..03} and {@code 53300} connection, {@code HYT00} H2 lock timeout (code 50200) or query
- *       timeout, {@code HY008} cancelled.</li>
+ *       timeout, {@code HY008} cancelled, {@code 3D000} (and H2's {@code 90013}, {@code 90146}) an unknown
+ *       database, which no retry fixes.</li>
  *   <li>A generic SQLState that names only a class ({@code 23000}, {@code 42000}, {@code HY000}...) or none:
  *       a known vendor code refines it, so MariaDB's 1062 ({@code 23000}) is a duplicate key and its 1142
  *       ({@code 42000}, "syntax error or access rule violation") a permission error.</li>
  *   <li>The SQLState class: {@code 08} connection, {@code 22} and {@code 23} data integrity, {@code 28}
- *       permission, {@code 40} concurrency ({@code 40002} data integrity), {@code 42}, {@code 3F},
- *       {@code 37}, {@code 07} bad grammar.</li>
+ *       permission, {@code 3D} non-transient connection, {@code 40} concurrency ({@code 40002} data integrity),
+ *       {@code 42}, {@code 3F}, {@code 37}, {@code 07} bad grammar.</li>
  *   <li>The R2DBC exception subclass. Drivers disagree here (r2dbc-postgresql reports a statement timeout
  *       as a non-transient resource exception and a too-long value as bad grammar), which is why the
  *       SQLState is consulted first.</li>
@@ -51,15 +54,19 @@ import org.jspecify.annotations.Nullable;
  *       update, 90067/90098/90121 connection lost or database closed; MariaDB/MySQL codes).</li>
  *   <li>Anything else: {@link UncategorizedDataAccessException}.</li>
  * </ol>
+ * A closed pool ({@link PoolClosedException}, reactor-pool's {@link PoolShutdownException}) becomes a
+ * {@link NonTransientConnectionException}, an exhausted one a {@link ConnectionFailureException}.
  * A {@link ClosedChannelException} or {@link SocketException} becomes a {@link ConnectionFailureException};
  * every other exception, including any {@link DataAccessException} and
  * {@link io.tether.context.TetherException}, is returned unchanged.
  *
- * <p>The message is {@code "<what happened>: <driver message> [SQLState s, code c] in SQL: <sql>"}. It never
- * contains bind values: H2's messages, which append the statement and quote key values, are cut back to the
- * part that names the constraint or column. The driver's exception stays the cause, and its message may
- * contain values (PostgreSQL's {@code invalid input syntax} does); log the cause only where that is
- * acceptable.
+ * <p>The message is {@code "<what happened>: <driver message> [SQLState s, code c] in SQL: <sql>"}, and for a
+ * connection failure the transport's reason when the driver's message lacks it ({@code Connection refused}). It
+ * never contains bind values Tether sent; values the server quotes back are replaced unless the caller asks for
+ * the server's detail ({@link RedactedServerException} says which): H2's messages, which append the statement
+ * and quote key values, are cut back to the part that names the constraint or column, and on every driver the
+ * quoted parts of data exceptions become {@code "?"}. The driver's exception stays the cause, or, where a
+ * message of its chain had to change, a {@link RedactedServerException} copy of it.
  */
 public final class ErrorTranslator {
 
@@ -77,6 +84,7 @@ public final class ErrorTranslator {
 		LOCK_NOT_AVAILABLE("Lock not available"),
 		CONCURRENCY("Concurrency failure"),
 		CONNECTION("Connection failure"),
+		NON_TRANSIENT_CONNECTION("Cannot connect"),
 		UNCATEGORIZED("Database error");
 
 		final String description;
@@ -131,31 +139,46 @@ public final class ErrorTranslator {
 	 *     driver or connection failure
 	 */
 	public static Throwable translate(Throwable error, @Nullable String sql) {
-		return translate(error, sql, null);
+		return translate(error, sql, null, false);
 	}
 
 	/**
 	 * {@link #translate(Throwable, String)}, appending {@code bindValues} to the message of a translated driver
 	 * error. Only for users who opted in ({@code Database.Builder#bindValuesInErrors}): values may be personal
 	 * data or secrets.
+	 *
+	 * @param serverDetail whether the database's own message is kept whole, with the values it quotes
+	 *     ({@code invalid input syntax for type integer: "<value>"}); {@code false} replaces them in the message
+	 *     and, where that changed anything, replaces the driver's exception in the cause chain by a
+	 *     {@link RedactedServerException} copy, so that a logged stack trace does not show them either
 	 */
-	public static Throwable translate(Throwable error, @Nullable String sql, @Nullable String bindValues) {
+	public static Throwable translate(Throwable error, @Nullable String sql, @Nullable String bindValues,
+			boolean serverDetail) {
 		Objects.requireNonNull(error, "error must not be null");
 		if (error instanceof DataAccessException) {
 			return error;
 		}
-		if (error instanceof PoolAcquireTimeoutException || error instanceof PoolPendingLimitException
-				|| error instanceof PoolClosedException) {
+		if (error instanceof PoolClosedException || error instanceof PoolShutdownException) {
+			// A closed pool never hands out a connection again: retrying cannot help. PoolShutdownException is
+			// reactor-pool's own (an r2dbc-pool ConnectionPool given to Database.of, once disposed).
+			return new NonTransientConnectionException(forSql(error.getMessage(), sql), error, null, 0, sql);
+		}
+		if (error instanceof PoolAcquireTimeoutException || error instanceof PoolPendingLimitException) {
 			// Not a statement failure: no connection could be had. The pool's message already names the limit and
 			// the pool state; a QueryTimeoutException (what R2dbcTimeoutException would map to) would mislead.
-			String text = sql != null ? error.getMessage() + " (for SQL: " + sql + ")" : error.getMessage();
-			return new ConnectionFailureException(text, error, null, 0, sql);
+			return new ConnectionFailureException(forSql(error.getMessage(), sql), error, null, 0, sql);
 		}
 		if (error instanceof R2dbcException r2dbc) {
 			String state = r2dbc.getSqlState();
 			int code = r2dbc.getErrorCode();
 			String text = sql != null ? sql : r2dbc.getSql();
-			return create(classify(r2dbc, state, code), message(r2dbc, state), r2dbc, state, code, text, bindValues);
+			Kind kind = classify(r2dbc, state, code);
+			String message = message(r2dbc, state, serverDetail);
+			if (kind == Kind.CONNECTION || kind == Kind.NON_TRANSIENT_CONNECTION) {
+				message = withTransportCause(message, r2dbc);
+			}
+			Throwable cause = serverDetail ? r2dbc : RedactedServerException.redact(r2dbc, state);
+			return create(kind, message, cause, state, code, text, bindValues);
 		}
 		if (error instanceof ClosedChannelException || error instanceof SocketException) {
 			String text = error.getMessage() != null ? error.getMessage() : error.getClass().getName();
@@ -176,6 +199,10 @@ public final class ErrorTranslator {
 		Objects.requireNonNull(error, "error must not be null");
 		Throwable translated = translate(error, null);
 		return translated instanceof SerializationFailureException || translated instanceof DeadlockException;
+	}
+
+	private static String forSql(@Nullable String message, @Nullable String sql) {
+		return sql != null ? message + " (for SQL: " + sql + ")" : String.valueOf(message);
 	}
 
 	private static Kind classify(R2dbcException error, @Nullable String state, int code) {
@@ -218,6 +245,10 @@ public final class ErrorTranslator {
 				return Kind.QUERY_TIMEOUT;
 			case "HYT00":
 				return code == 50200 ? Kind.LOCK_NOT_AVAILABLE : Kind.QUERY_TIMEOUT;
+			case "3D000":
+			case "90013":   // H2 DATABASE_NOT_FOUND_1
+			case "90146":   // H2 DATABASE_NOT_FOUND_WITH_IF_EXISTS_1
+				return Kind.NON_TRANSIENT_CONNECTION;
 			case "57P01":
 			case "57P02":
 			case "57P03":
@@ -246,6 +277,8 @@ public final class ErrorTranslator {
 				return Kind.DATA_INTEGRITY;
 			case "28":
 				return Kind.PERMISSION;
+			case "3D":
+				return Kind.NON_TRANSIENT_CONNECTION;
 			case "40":
 				return Kind.CONCURRENCY;
 			case "42":
@@ -317,6 +350,8 @@ public final class ErrorTranslator {
 				return new ConcurrencyFailureException(message, cause, state, code, sql);
 			case CONNECTION:
 				return new ConnectionFailureException(message, cause, state, code, sql);
+			case NON_TRANSIENT_CONNECTION:
+				return new NonTransientConnectionException(message, cause, state, code, sql);
 			default:
 				return new UncategorizedDataAccessException(message, cause, state, code, sql);
 		}
@@ -330,13 +365,17 @@ public final class ErrorTranslator {
 	 * the message shorter.
 	 */
 	static String message(R2dbcException error, @Nullable String state) {
+		return message(error, state, false);
+	}
+
+	static String message(R2dbcException error, @Nullable String state, boolean serverDetail) {
 		String m = error.getMessage();
 		if (m == null || m.isEmpty()) {
 			return error.getClass().getName();
 		}
 		Throwable cause = error.getCause();
 		if (cause == null || !cause.getClass().getName().startsWith("org.h2.")) {
-			return m;
+			return serverDetail ? m : RedactedServerException.redactValues(m, state);
 		}
 		int tail = m.indexOf("; SQL statement:");
 		if (tail >= 0) {
@@ -347,6 +386,9 @@ public final class ErrorTranslator {
 			if (code > 0 && m.endsWith("]")) {
 				m = m.substring(0, code);
 			}
+		}
+		if (serverDetail) {
+			return m;
 		}
 		if (state != null && state.startsWith("23")) {
 			// "... ON PUBLIC.T(ID) ( /* key:42 */ 42, 'x')", "... REFERENCES PUBLIC.T(ID) (999)"
@@ -365,6 +407,23 @@ public final class ErrorTranslator {
 				m = m.substring(0, value);
 			}
 		}
+		// The cuts above are H2's redaction; the generic one would also hide the column it names.
 		return m;
+	}
+
+	/**
+	 * A connection failure's message with the transport's reason when the driver's own message lacks it
+	 * (r2dbc-postgresql says "Cannot connect to host:port" and leaves "Connection refused" to a cause).
+	 */
+	private static String withTransportCause(String message, Throwable error) {
+		Throwable root = error;
+		for (int depth = 0; root.getCause() != null && root.getCause() != root && depth < 10; depth++) {
+			root = root.getCause();
+		}
+		if (root == error || !(root instanceof java.io.IOException) || root.getMessage() == null
+				|| message.contains(root.getMessage())) {
+			return message;
+		}
+		return message + " (" + root.getClass().getName() + ": " + root.getMessage() + ")";
 	}
 }

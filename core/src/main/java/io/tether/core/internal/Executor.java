@@ -6,6 +6,7 @@ import io.r2dbc.spi.Statement;
 import io.tether.context.ConnectionScope;
 import io.tether.core.IncorrectResultSizeException;
 import io.tether.core.MappingException;
+import io.tether.core.NonTransientConnectionException;
 import io.tether.core.ParameterException;
 import io.tether.core.RowMapper;
 import java.util.List;
@@ -23,11 +24,13 @@ public final class Executor {
 	private final ConnectionScope scope;
 	private final BindMarkers markers;
 	private final StatementLog log;
+	private final BindLimit limit;
 	private final BooleanSupplier closed;
 
-	public Executor(ConnectionScope scope, BindMarkers markers, StatementLog log, BooleanSupplier closed) {
+	public Executor(ConnectionScope scope, BindMarkers markers, BindLimit limit, StatementLog log, BooleanSupplier closed) {
 		this.scope = scope;
 		this.markers = markers;
+		this.limit = limit;
 		this.log = log;
 		this.closed = closed;
 	}
@@ -35,9 +38,10 @@ public final class Executor {
 	/** The mapped rows of {@code spec}, streamed with back-pressure. */
 	public <T> Flux<T> query(StatementSpec spec, RowMapper<? extends T> mapper) {
 		return Flux.defer(() -> {
-			BoundSql bound = prepare(spec);
+			ParsedSql parsed = parse(spec.sql());
+			BoundSql bound = parsed.bind(spec.bindings(), markers, limit);
 			return log.around(spec.sql(), bound, scope.<T>withConnectionMany(connection ->
-					Flux.from(statement(connection, spec, bound).execute())
+					Flux.from(statement(connection, spec, parsed, bound).execute())
 							.concatMap(result -> result.map((row, metadata) -> mapped(mapper, row, metadata, spec.sql())))))
 					.onErrorMap(error -> log.translate(error, spec.sql(), bound));
 		});
@@ -57,9 +61,10 @@ public final class Executor {
 	/** The summed update counts of {@code spec}. */
 	public Mono<Long> rowsUpdated(StatementSpec spec) {
 		return Mono.defer(() -> {
-			BoundSql bound = prepare(spec);
+			ParsedSql parsed = parse(spec.sql());
+			BoundSql bound = parsed.bind(spec.bindings(), markers, limit);
 			return log.around(spec.sql(), bound, scope.withConnectionMany(connection ->
-					Flux.from(statement(connection, spec, bound).execute()).concatMap(Result::getRowsUpdated)))
+					Flux.from(statement(connection, spec, parsed, bound).execute()).concatMap(Result::getRowsUpdated)))
 					.reduce(0L, Long::sum)
 					.onErrorMap(error -> log.translate(error, spec.sql(), bound));
 		});
@@ -68,14 +73,13 @@ public final class Executor {
 	/** The update count of each set of values of a batch, in order. */
 	public Flux<Long> batch(String sql, List<List<Binding>> entries) {
 		return Flux.defer(() -> {
-			checkOpen();
 			if (entries.isEmpty()) {
 				throw new ParameterException("Batch has no sets of values; call add(...) at least once before rowsUpdated(), in SQL: " + sql);
 			}
-			ParsedSql parsed = ParsedSql.parse(sql);
+			ParsedSql parsed = parse(sql);
 			BoundSql[] bound = new BoundSql[entries.size()];
 			for (int i = 0; i < bound.length; i++) {
-				bound[i] = parsed.bind(entries.get(i), markers);
+				bound[i] = parsed.bind(entries.get(i), markers, limit);
 				if (i > 0 && !bound[i].sql().equals(bound[0].sql())) {
 					throw new ParameterException("Set " + i + " of the batch expands to different SQL than set 0 (a collection"
 							+ " parameter has another size); every set of a batch must expand alike, in SQL: " + sql);
@@ -87,27 +91,24 @@ public final class Executor {
 					if (i > 0) {
 						statement.add();
 					}
-					bindValues(statement, bound[i].values());
+					bindValues(statement, bound[i].values(), parsed, entries.get(i), i);
 				}
 				return Flux.from(statement.execute()).concatMap(Result::getRowsUpdated);
 			})).onErrorMap(error -> log.translate(error, sql, bound[0]));
 		});
 	}
 
-	private BoundSql prepare(StatementSpec spec) {
-		checkOpen();
-		return ParsedSql.parse(spec.sql()).bind(spec.bindings(), markers);
-	}
-
-	private void checkOpen() {
+	private ParsedSql parse(String sql) {
 		if (closed.getAsBoolean()) {
-			throw new IllegalStateException("Database '" + log.database() + "' is closed");
+			throw new NonTransientConnectionException("Database '" + log.database() + "' is closed; no statement can run on it"
+					+ " (a closed Database stays closed: create a new one)", null, null, 0, sql);
 		}
+		return ParsedSql.parse(sql);
 	}
 
-	private static Statement statement(Connection connection, StatementSpec spec, BoundSql bound) {
+	private Statement statement(Connection connection, StatementSpec spec, ParsedSql parsed, BoundSql bound) {
 		Statement statement = connection.createStatement(bound.sql());
-		bindValues(statement, bound.values());
+		bindValues(statement, bound.values(), parsed, spec.bindings(), -1);
 		List<String> generated = spec.generatedColumns();
 		if (!generated.isEmpty()) {
 			statement.returnGeneratedValues(generated.size() == 1 && generated.get(0).isEmpty()
@@ -119,16 +120,42 @@ public final class Executor {
 		return statement;
 	}
 
-	private static void bindValues(Statement statement, List<Object> values) {
+	private void bindValues(Statement statement, List<Object> values, ParsedSql parsed, List<Binding> bindings, int set) {
 		for (int i = 0, n = values.size(); i < n; i++) {
 			Object value = values.get(i);
-			if (value instanceof NullValue nullValue) {
-				statement.bindNull(i, nullValue.type());
+			try {
+				if (value instanceof NullValue nullValue) {
+					statement.bindNull(i, nullValue.type());
+				}
+				else {
+					statement.bind(i, value);
+				}
 			}
-			else {
-				statement.bind(i, value);
+			catch (IllegalArgumentException | UnsupportedOperationException e) {
+				// The driver's message may quote the value ("Cannot encode parameter of type X (value)"): neither it
+				// nor the driver's exception goes into ours.
+				throw unencodable(value, parsed, bindings, i, set);
 			}
 		}
+	}
+
+	private ParameterException unencodable(Object value, ParsedSql parsed, List<Binding> bindings, int marker, int set) {
+		Class<?> type = value instanceof NullValue n ? n.type() : value.getClass();
+		String hint;
+		if (value instanceof java.util.Optional) {
+			hint = "unwrap an Optional: bind its value, or bindNull(name, Type.class) when it is empty";
+		}
+		else if (type.isRecord()) {
+			hint = "a record is not one SQL value: bind its components as separate parameters";
+		}
+		else {
+			hint = "convert it to a type the driver supports (String, numbers, Boolean, java.time types, UUID,"
+					+ " byte[] or ByteBuffer, arrays of these, or a driver type)";
+		}
+		return new ParameterException("Cannot bind parameter " + parsed.parameterAt(bindings, marker)
+				+ (set >= 0 ? " of set " + set + " of the batch" : "") + ": the driver of database '" + log.database()
+				+ "' cannot encode a value of type " + type.getName() + "; " + hint + ", in SQL: " + parsed.sql(),
+				null, null, 0, parsed.sql());
 	}
 
 	private static <T> T mapped(RowMapper<? extends T> mapper, io.r2dbc.spi.Row row, io.r2dbc.spi.RowMetadata metadata, String sql) {

@@ -65,8 +65,12 @@ final class NamedSqlParser {
 
 	private ParsedSql run() {
 		int i = 0;
+		boolean statement = false;
 		while (i < length) {
 			char c = sql.charAt(i);
+			if (!statement && !isWhitespace(c) && c != ';' && !isCommentStart(i)) {
+				statement = true;
+			}
 			switch (c) {
 				case '\'':
 					i = isEStringPrefix(i) ? skipEscapeString(i) : skipQuoted(i, '\'');
@@ -138,6 +142,9 @@ final class NamedSqlParser {
 					}
 					i++;
 			}
+		}
+		if (!statement) {
+			throw new InvalidSqlException(nothingToRun());
 		}
 		if (!names.isEmpty() && firstPositionalMarker >= 0) {
 			int firstNamed = occurrenceOffset.get(0);
@@ -298,6 +305,18 @@ final class NamedSqlParser {
 				+ ParsedSql.position(sql, open - 1) + " has no closing '; expected a closing quote before the end of the SQL"
 				+ " (inside E'...' a backslash escapes the next character, so \\' does not end the string; write \\\\ for a backslash)"
 				+ ParsedSql.inSql(sql));
+	}
+
+	private boolean isCommentStart(int i) {
+		char c = sql.charAt(i);
+		return (c == '-' && charAt(i + 1) == '-') || (c == '/' && charAt(i + 1) == '*');
+	}
+
+	/** Drivers disagree on such SQL (H2 and PostgreSQL answer it with an empty result): refuse it before anything is acquired. */
+	private String nothingToRun() {
+		String what = length == 0 ? "empty" : sql.isBlank() ? "blank (" + length + " whitespace characters)"
+				: "only comments, whitespace or ';' (" + length + " characters)";
+		return "SQL is " + what + "; expected a statement to run" + (length == 0 || sql.isBlank() ? "" : ParsedSql.inSql(sql));
 	}
 
 	private int skipLineComment(int open) {

@@ -124,6 +124,16 @@ public final class ParsedSql {
 	 * two, a value is {@code null} without a type, or a collection is empty or holds {@code null}
 	 */
 	public BoundSql bind(List<Binding> bindings, BindMarkers markers) {
+		return bind(bindings, markers, BindLimit.NONE);
+	}
+
+	/**
+	 * {@link #bind(List, BindMarkers)}, refusing to expand to more markers than {@code limit} allows.
+	 *
+	 * @throws ParameterException as {@link #bind(List, BindMarkers)}, and when the expanded statement would need
+	 *     more bind values than {@code limit.max()}, naming the limit, the largest collection and the remedy
+	 */
+	public BoundSql bind(List<Binding> bindings, BindMarkers markers, BindLimit limit) {
 		Objects.requireNonNull(bindings, "bindings must not be null");
 		Objects.requireNonNull(markers, "markers must not be null");
 		if (withoutParameters != null) {
@@ -156,6 +166,9 @@ public final class ParsedSql {
 		for (int o = 0; o < occurrenceName.length; o++) {
 			Object value = values[occurrenceName[o]];
 			markerCount += value instanceof Collection<?> collection ? collection.size() : 1;
+		}
+		if (markerCount > limit.max()) {
+			throw tooManyValues(values, markerCount, limit);
 		}
 		StringBuilder text = new StringBuilder(sql.length() + 4 * markerCount);
 		List<Object> positional = new ArrayList<>(markerCount);
@@ -205,6 +218,52 @@ public final class ParsedSql {
 					+ ")' with an array on PostgreSQL, or skip or change the query when the list is empty" + inSql(sql));
 		}
 		return value;
+	}
+
+	private ParameterException tooManyValues(Object[] values, int markerCount, BindLimit limit) {
+		int largest = -1;
+		for (int i = 0; i < values.length; i++) {
+			if (values[i] instanceof Collection<?> c && (largest < 0 || c.size() > ((Collection<?>) values[largest]).size())) {
+				largest = i;
+			}
+		}
+		StringBuilder m = new StringBuilder("The statement needs ").append(String.format("%,d", markerCount))
+				.append(" bind values, more than ").append(limit.database()).append(" accepts in one statement (")
+				.append(String.format("%,d", limit.max())).append(')');
+		if (largest >= 0) {
+			String name = names[largest];
+			m.append(": parameter '").append(name).append("' at ").append(position(sql, firstOffset(largest)))
+					.append(" is a collection of ").append(String.format("%,d", ((Collection<?>) values[largest]).size()))
+					.append(" elements");
+			if (!limit.remedy().isEmpty()) {
+				m.append("; ").append(limit.remedy().replace(":name", ":" + name));
+			}
+		}
+		return new ParameterException(m.append(". Nothing was sent").append(inSql(sql)).toString());
+	}
+
+	/**
+	 * The parameter that bind marker {@code marker} (zero-based) of {@code bind(bindings, ...)} stands for, as
+	 * "'name'" or "'name' (element 3 of 10)" for a collection; for messages about a value the driver refused.
+	 */
+	public String parameterAt(List<Binding> bindings, int marker) {
+		Map<String, Object> byName = new HashMap<>();
+		for (Binding b : bindings) {
+			byName.put(b.name(), b.value());
+		}
+		int first = 0;
+		for (int o = 0; o < occurrenceName.length; o++) {
+			String name = names[occurrenceName[o]];
+			int size = byName.get(name) instanceof Collection<?> c ? c.size() : 1;
+			if (marker < first + size) {
+				String at = " at " + position(sql, occurrenceOffset[o]);
+				return byName.get(name) instanceof Collection<?> c
+						? "'" + name + "'" + at + " (element " + (marker - first) + " of " + c.size() + ")"
+						: "'" + name + "'" + at;
+			}
+			first += size;
+		}
+		return "#" + (marker + 1);
 	}
 
 	private ParameterException unknownParameter(String name) {

@@ -63,6 +63,9 @@ public final class RowMappers {
 			return MappingRecordMapper.of(type);
 		}
 		String unsupported = unsupported(type);
+		if (unsupported == null) {
+			unsupported = notATarget(type);
+		}
 		if (unsupported != null) {
 			throw new MappingException("Cannot map rows to " + type.getName() + ": " + unsupported);
 		}
@@ -88,6 +91,32 @@ public final class RowMappers {
 			return "Optional is not mapped; use a nullable type";
 		}
 		return null;
+	}
+
+	/**
+	 * Why {@code type} cannot be the target of {@code mapTo} although it could be a component's type, or null:
+	 * {@code void}, and interfaces and abstract classes of the application, which nothing could instantiate
+	 * (the driver knows no such type either; JDK and R2DBC interfaces such as {@code CharSequence} or
+	 * {@code io.r2dbc.spi.Clob} stay readable as single values).
+	 */
+	private static @Nullable String notATarget(Class<?> type) {
+		if (type == void.class || type == Void.class) {
+			return "a statement's rows cannot be mapped to Void; use then() or rowsUpdated() for a statement run for its"
+					+ " effect";
+		}
+		boolean jdkOrDriver = isJdkOrDriverType(type);
+		if (!jdkOrDriver && (type.isInterface() || (Modifier.isAbstract(type.getModifiers()) && !type.isArray()
+				&& !type.isPrimitive()))) {
+			return "it is " + (type.isInterface() ? "an interface" : "an abstract class") + ", which cannot be"
+					+ " instantiated; map to a record (components named like the columns), a JavaBean (a public no-argument"
+					+ " constructor and setters) or a simple type, or map the row yourself with map(row -> ...)";
+		}
+		return null;
+	}
+
+	private static boolean isJdkOrDriverType(Class<?> type) {
+		String name = type.getName();
+		return name.startsWith("java.") || name.startsWith("javax.") || name.startsWith("io.r2dbc.");
 	}
 
 	/** Types read as one value without looking for a bean: JDK and driver types. */

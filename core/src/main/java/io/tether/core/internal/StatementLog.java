@@ -22,23 +22,37 @@ public final class StatementLog {
 	private final long slowNanos;
 	private final boolean logBindValues;
 	private final boolean bindValuesInErrors;
+	private final boolean serverErrorDetail;
 
-	public StatementLog(String database, Duration slowThreshold, boolean logBindValues, boolean bindValuesInErrors) {
-		this(LoggerFactory.getLogger(LOGGER_NAME), database, slowThreshold, logBindValues, bindValuesInErrors);
+	public StatementLog(String database, Duration slowThreshold, boolean logBindValues, boolean bindValuesInErrors,
+			boolean serverErrorDetail) {
+		this(LoggerFactory.getLogger(LOGGER_NAME), database, slowThreshold, logBindValues, bindValuesInErrors, serverErrorDetail);
 	}
 
 	StatementLog(Logger logger, String database, Duration slowThreshold, boolean logBindValues, boolean bindValuesInErrors) {
+		this(logger, database, slowThreshold, logBindValues, bindValuesInErrors, false);
+	}
+
+	StatementLog(Logger logger, String database, Duration slowThreshold, boolean logBindValues, boolean bindValuesInErrors,
+			boolean serverErrorDetail) {
 		this.logger = logger;
 		this.database = database;
 		this.slowNanos = slowThreshold.isZero() ? Long.MAX_VALUE : slowThreshold.toNanos();
 		this.logBindValues = logBindValues;
 		this.bindValuesInErrors = bindValuesInErrors;
+		this.serverErrorDetail = serverErrorDetail;
 	}
 
 	/** {@code error} translated, with the bind values in its message only if the user opted in. */
 	public Throwable translate(Throwable error, String sql, @Nullable BoundSql bound) {
 		return ErrorTranslator.translate(error, sql,
-				bindValuesInErrors && bound != null && !bound.values().isEmpty() ? describe(bound.values()) : null);
+				bindValuesInErrors && bound != null && !bound.values().isEmpty() ? describe(bound.values()) : null,
+				serverErrorDetail);
+	}
+
+	/** {@code error} of a scope (no statement of its own) translated. */
+	public Throwable translate(Throwable error) {
+		return ErrorTranslator.translate(error, null, null, serverErrorDetail);
 	}
 
 	/** The database name this log reports for. */

@@ -58,6 +58,10 @@ class ErrorTranslatorTest {
 				row("PG statement completion unknown", "40003", 0, Type.ROLLBACK, ConcurrencyFailureException.class),
 				row("PG connection failure", "08006", 0, Type.RESOURCE, ConnectionFailureException.class),
 				row("PG admin shutdown", "57P01", 0, Type.RESOURCE, ConnectionFailureException.class),
+				row("PG unknown database (reported as non-transient resource)", "3D000", 0, Type.RESOURCE,
+						io.tether.core.NonTransientConnectionException.class),
+				row("H2 database not found (IFEXISTS)", "90146", 90146, Type.RESOURCE,
+						io.tether.core.NonTransientConnectionException.class),
 				row("PG cannot connect now", "57P03", 0, Type.RESOURCE, ConnectionFailureException.class),
 				row("PG too many connections", "53300", 0, Type.RESOURCE, ConnectionFailureException.class),
 				row("PG internal error", "XX000", 0, Type.PLAIN, UncategorizedDataAccessException.class),
@@ -195,7 +199,7 @@ class ErrorTranslatorTest {
 	}
 
 	@Test
-	void poolErrorsAreConnectionFailuresThatKeepThePoolMessage() {
+	void poolErrorsKeepThePoolMessageAndAClosedPoolIsNotTransient() {
 		io.tether.pool.PoolStats stats = new io.tether.pool.PoolStats("p", 2, 2, 2, 0, 1, 10, 1, 0, 0, 0, 0);
 		Throwable timeout = ErrorTranslator.translate(new io.tether.pool.PoolAcquireTimeoutException(
 				"Connection not available: timed out after 2000ms (max=2, acquired=2, idle=0, pending=1)", stats), "select 1");
@@ -205,7 +209,10 @@ class ErrorTranslatorTest {
 				.hasCauseInstanceOf(io.tether.pool.PoolAcquireTimeoutException.class);
 		assertThat(((io.tether.core.DataAccessException) timeout).isTransient()).isTrue();
 		assertThat(ErrorTranslator.translate(new io.tether.pool.PoolClosedException("Pool 'p' is closed"), null))
-				.isInstanceOf(io.tether.core.ConnectionFailureException.class).hasMessage("Pool 'p' is closed");
+				.isInstanceOf(io.tether.core.NonTransientConnectionException.class).hasMessage("Pool 'p' is closed");
+		assertThat(ErrorTranslator.translate(new reactor.pool.PoolShutdownException("Pool has been shut down"), "select 1"))
+				.isInstanceOf(io.tether.core.NonTransientConnectionException.class)
+				.hasMessage("Pool has been shut down (for SQL: select 1)");
 		assertThat(ErrorTranslator.translate(new io.tether.pool.PoolPendingLimitException("too many waiting", stats), null))
 				.isInstanceOf(io.tether.core.ConnectionFailureException.class);
 	}
@@ -234,5 +241,41 @@ class ErrorTranslatorTest {
 		assertThat(ErrorTranslator.isRetryable(new ConnectionFailureException("c", null, "08006", 0, SQL))).isFalse();
 		assertThat(ErrorTranslator.isRetryable(new RuntimeException(new DeadlockException("d", null, "40P01", 0, SQL))))
 				.as("causes are not examined").isFalse();
+	}
+
+	@Test
+	void valuesTheServerQuotesAreRedactedInTheMessageAndTheCauseUnlessAskedFor() {
+		R2dbcException pg = new R2dbcBadGrammarException("invalid input syntax for type integer: \"hunter2\"", "22P02", 0);
+		Throwable redacted = ErrorTranslator.translate(pg, "select cast($1 as int)");
+		assertThat(redacted).isInstanceOf(DataIntegrityViolationException.class)
+				.hasMessage("Data integrity violation: invalid input syntax for type integer: \"?\" [SQLState 22P02, code 0]"
+						+ " in SQL: select cast($1 as int)");
+		assertThat(redacted.getCause()).isInstanceOf(RedactedServerException.class)
+				.hasMessage(R2dbcBadGrammarException.class.getName() + ": invalid input syntax for type integer: \"?\"");
+		assertThat(redacted.getCause().getStackTrace()).isEqualTo(pg.getStackTrace());
+		assertThat(ErrorTranslator.translate(pg, "select cast($1 as int)", null, true))
+				.hasMessageContaining("\"hunter2\"").hasCause(pg);
+
+		R2dbcException mariadb = new R2dbcDataIntegrityViolationException("Duplicate entry 'alice@example.com' for key 'email'",
+				"23000", 1062);
+		assertThat(ErrorTranslator.translate(mariadb, SQL)).isInstanceOf(DuplicateKeyException.class)
+				.hasMessageStartingWith("Duplicate key: Duplicate entry '?' for key '?' [SQLState 23000, code 1062]");
+		R2dbcException bytes = new R2dbcDataIntegrityViolationException("invalid byte sequence for encoding \"UTF8\": 0xc3 0x28",
+				"22021", 0);
+		assertThat(ErrorTranslator.translate(bytes, SQL).getMessage()).contains("encoding \"?\": 0x??").doesNotContain("0xc3");
+
+		// PostgreSQL's constraint violations quote names, not values: nothing to redact, the driver's exception stays.
+		R2dbcException duplicate = new R2dbcDataIntegrityViolationException(
+				"duplicate key value violates unique constraint \"users_email_key\"", "23505", 0);
+		assertThat(ErrorTranslator.translate(duplicate, SQL)).hasMessageContaining("\"users_email_key\"").hasCause(duplicate);
+	}
+
+	@Test
+	void aConnectionFailureNamesTheTransportsReason() {
+		R2dbcNonTransientResourceException refused = new R2dbcNonTransientResourceException("Cannot connect to db:1", "08003", 0,
+				(String) null, new ConnectException("Connection refused"));
+		assertThat(ErrorTranslator.translate(refused, "select 1"))
+				.isInstanceOf(ConnectionFailureException.class)
+				.hasMessageStartingWith("Connection failure: Cannot connect to db:1 (java.net.ConnectException: Connection refused)");
 	}
 }

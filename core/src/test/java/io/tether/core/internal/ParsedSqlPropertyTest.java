@@ -1,6 +1,7 @@
 package io.tether.core.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
 import io.tether.core.InvalidSqlException;
@@ -58,17 +59,22 @@ class ParsedSqlPropertyTest {
 			StringBuilder expected = new StringBuilder();
 			List<String> occurrences = new ArrayList<>();
 			int fragments = random.nextInt(12);
+			// Whether anything but whitespace and comments was written: SQL without a statement is refused.
+			boolean statement = false;
 			for (int f = 0; f < fragments; f++) {
 				if (f > 0) {
 					String separator = SEPARATORS[random.nextInt(SEPARATORS.length)];
 					sql.append(separator);
 					expected.append(separator);
+					statement |= !separator.isBlank();
 				}
 				int kind = random.nextInt(3);
+				statement |= kind != 0;
 				if (kind == 0) {
 					String[] trap = TRAPS[random.nextInt(TRAPS.length)];
 					sql.append(trap[0]);
 					expected.append(trap[1]);
+					statement |= !trap[0].startsWith("--") && !trap[0].startsWith("/*");
 				}
 				else if (kind == 1) {
 					String[] plain = PLAIN[random.nextInt(PLAIN.length)];
@@ -91,6 +97,11 @@ class ParsedSqlPropertyTest {
 			String text = sql.toString();
 			String context = "seed " + seed + ", SQL: " + text;
 
+			if (!statement) {
+				assertThatThrownBy(() -> ParsedSql.parseUncached(text)).as(context)
+						.isInstanceOf(InvalidSqlException.class).hasMessageStartingWith("SQL is ");
+				continue;
+			}
 			ParsedSql parsed;
 			try {
 				parsed = ParsedSql.parseUncached(text);
@@ -126,7 +137,13 @@ class ParsedSqlPropertyTest {
 				parsed = ParsedSql.parseUncached(text);
 			}
 			catch (InvalidSqlException e) {
-				assertThat(e.getMessage()).as("seed " + seed).contains("offset ").contains(" in SQL: " + text);
+				if (e.getMessage().startsWith("SQL is ")) {
+					// Only whitespace, ';' and complete comments: nothing to run.
+					assertThat(e.getMessage()).as("seed " + seed).contains("expected a statement to run");
+				}
+				else {
+					assertThat(e.getMessage()).as("seed " + seed).contains("offset ").contains(" in SQL: " + text);
+				}
 				continue;
 			}
 			catch (RuntimeException e) {
