@@ -100,7 +100,7 @@ abstract class ErrorContract {
 	}
 
 	@Test
-	void badCredentialsAreAPermissionErrorThatNamesTheUser() {
+	void badCredentialsAreANonTransientPermissionErrorWithoutThePassword() {
 		try {
 			try (Database refused = Database.connect(refusedUserUrl())) {
 				AtomicInteger attempts = new AtomicInteger();

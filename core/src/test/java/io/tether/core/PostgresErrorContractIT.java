@@ -51,6 +51,19 @@ class PostgresErrorContractIT extends ErrorContract {
 		db.sql("drop role if exists " + role).then().block(TIMEOUT);
 	}
 
+	@Test
+	void aRoleThatMayNotLogInIsNamed() {
+		try (Database refused = Database.connect(refusedUserUrl())) {
+			assertThat(catchThrowable(() -> refused.sql("select 1").then().block(TIMEOUT)))
+					.isInstanceOf(PermissionDeniedException.class)
+					.hasMessageContaining("\"" + role + "\" is not permitted to log in")
+					.hasMessageContaining("[SQLState 28000");
+		}
+		finally {
+			dropRefusedUser();
+		}
+	}
+
 	/** H2 is embedded (r2dbc-h2 has no tcp protocol), so only a server can refuse a connection. */
 	@Test
 	void aRefusedConnectionIsTransientAndNamesHostPortAndReason() {
