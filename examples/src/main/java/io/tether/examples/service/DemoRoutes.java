@@ -330,7 +330,7 @@ final class DemoRoutes {
 	/** The optional string field {@code name}, null when absent or null, at most {@code max} characters. */
 	private static @Nullable String optionalText(JsonNode body, String name, int max) {
 		JsonNode value = body.get(name);
-		return value == null || value.isNull() ? null : text(body, name, max, UnaryOperator.identity());
+		return value == null || value.isNull() ? null : text(body, name, false, max, UnaryOperator.identity());
 	}
 
 	/**
@@ -340,6 +340,11 @@ final class DemoRoutes {
 	 * silently replaced character.
 	 */
 	private static String text(JsonNode body, String name, int max, UnaryOperator<String> normalise) {
+		return text(body, name, true, max, normalise);
+	}
+
+	/** The string field {@code name} as {@link #text(JsonNode, String, int, UnaryOperator)} checks it, empty allowed unless {@code required}. */
+	private static String text(JsonNode body, String name, boolean required, int max, UnaryOperator<String> normalise) {
 		JsonNode value = body.get(name);
 		if (value == null || value.isNull()) {
 			throw ApiException.badRequest(name + " is required");
@@ -361,7 +366,7 @@ final class DemoRoutes {
 			}
 		}
 		String text = normalise.apply(raw.trim());
-		if (text.isEmpty()) {
+		if (required && text.isEmpty()) {
 			throw ApiException.badRequest(name + " must not be empty");
 		}
 		int length = characters(text);

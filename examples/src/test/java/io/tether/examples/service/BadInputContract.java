@@ -115,6 +115,7 @@ abstract class BadInputContract {
 		// empty, invalid, overlong
 		c.add(post("email empty", "/users", "{\"email\":\"\",\"password\":\"longenough\"}", 400, "email must not be empty"));
 		c.add(post("title blank", "/users/1/items", "{\"title\":\"   \"}", 400, "title must not be empty"));
+		c.add(post("description blank, which is allowed", "/users/1/items", "{\"title\":\"blank\",\"description\":\"  \"}", 200, "\"description\":\"\""));
 		c.add(post("email without @", "/users", "{\"email\":\"no-at-sign\",\"password\":\"longenough\"}", 400, "email is not a valid e-mail address"));
 		c.add(post("password short", "/users", "{\"email\":\"a@example.com\",\"password\":\"short\"}", 400, "password must have at least 8 characters"));
 		c.add(post("email 255 characters", "/users", user("a".repeat(243) + "@example.com", "longenough"), 400, "email must have at most 254 characters, had 255"));
