@@ -4,36 +4,36 @@ import io.tether.core.Database;
 import java.util.UUID;
 
 /** A PostgreSQL schema of a test's own, so the demo's plain {@code users} and {@code items} stay out of other suites' way. */
-final class PostgresSchema {
+public final class PostgresSchema {
 
 	private final String name;
 
-	PostgresSchema(String prefix) {
+	public PostgresSchema(String prefix) {
 		this.name = prefix + "_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
 	}
 
-	String name() {
+	public String name() {
 		return name;
 	}
 
 	/** The demo's {@code DATABASE_URL} for this schema. */
-	String url() {
+	public String url() {
 		String url = io.tether.context.testing.Database.postgresUrl();
 		return url + (url.contains("?") ? "&" : "?") + "schema=" + name + "&maxSize=20";
 	}
 
-	void create() {
+	public void create() {
 		run("create schema " + name);
 	}
 
 	/** Runs {@code sql} on an admin connection of its own, with {@code search_path} set to this schema. */
-	void run(String sql) {
+	public void run(String sql) {
 		try (Database admin = Database.connect(io.tether.context.testing.Database.postgresUrl())) {
 			admin.inConnection(admin.sql("set search_path to " + name).then().then(admin.sql(sql).then())).block();
 		}
 	}
 
-	void drop() {
+	public void drop() {
 		try (Database admin = Database.connect(io.tether.context.testing.Database.postgresUrl())) {
 			admin.sql("drop schema if exists " + name + " cascade").then().block();
 		}
