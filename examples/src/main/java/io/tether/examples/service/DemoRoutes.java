@@ -65,15 +65,10 @@ final class DemoRoutes {
 	static final int MAX_PASSWORD_CHARS = 1024;
 
 	/** One endpoint: a GET also answers HEAD. */
-	private record Endpoint(HttpMethod method, String path, HandlerFunction<ServerResponse> handler) {
+	private record Endpoint(HttpMethod method, PathPattern pattern, HandlerFunction<ServerResponse> handler) {
 
-		PathPattern pattern() {
-			return PathPatternParser.defaultInstance.parse(path);
-		}
-
-		@Override
-		public String toString() {
-			return method.name() + " " + path;
+		Endpoint(HttpMethod method, String path, HandlerFunction<ServerResponse> handler) {
+			this(method, PathPatternParser.defaultInstance.parse(path), handler);
 		}
 	}
 
@@ -112,7 +107,7 @@ final class DemoRoutes {
 	RouterFunction<ServerResponse> routes() {
 		RouterFunctions.Builder routes = route();
 		for (Endpoint e : endpoints) {
-			routes.route(RequestPredicates.path(e.path()).and(e.method() == HttpMethod.GET
+			routes.route(RequestPredicates.path(e.pattern().getPatternString()).and(e.method() == HttpMethod.GET
 					? RequestPredicates.method(HttpMethod.GET).or(RequestPredicates.method(HttpMethod.HEAD))
 					: RequestPredicates.method(e.method())), e.handler());
 		}
