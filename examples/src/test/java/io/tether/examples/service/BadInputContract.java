@@ -54,8 +54,12 @@ abstract class BadInputContract {
 	@AfterAll
 	void stop() {
 		if (server != null) {
-			assertThat(server.pool().stats().acquired()).as("connections still checked out").isZero();
-			server.close();
+			try {
+				DemoServiceContract.assertAllReturned(server);
+			}
+			finally {
+				server.close();
+			}
 		}
 	}
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -57,6 +58,19 @@ abstract class DemoServiceContract {
 		assertThat(responses).allSatisfy(r -> assertThat(r).isEqualTo(responses.get(0)));
 		assertThat(((Number) server.stats().get("peak_connections_in_use")).intValue())
 				.as("requests held their connections across their waits at the same time").isGreaterThan(1);
+		assertAllReturned(server);
+	}
+
+	/**
+	 * Every connection the server acquired is back in its pool. A request gives its connection back just after
+	 * its response is written, so a client can hold the answer a moment before that: this waits for it, up to
+	 * 10 s (a hang guard; a leaked connection never comes back).
+	 */
+	static void assertAllReturned(DemoServer server) {
+		long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+		while (server.pool().stats().acquired() > 0 && System.nanoTime() < deadline) {
+			LockSupport.parkNanos(Duration.ofMillis(5).toNanos());
+		}
 		assertThat(server.pool().stats().acquired()).as("connections still checked out").isZero();
 	}
 
@@ -99,5 +113,6 @@ abstract class DemoServiceContract {
 		assertThat(summary.causes()).containsExactly(Map.entry("no response within 100ms", 5L));
 		assertThat(summary.line()).startsWith("requests=5 errors=5 p50=")
 				.endsWith("all responses the same list: NO; errors: 5 x no response within 100ms");
+		assertAllReturned(server);   // the requests the client gave up on released their connections on the server
 	}
 }
