@@ -4,9 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tether.examples.service.PostgresSchema;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The README's API tour on the PostgreSQL server, through {@code Database.connect} and Tether's pool, in a
@@ -15,17 +14,8 @@ import org.junit.jupiter.api.Test;
  */
 class ApiTourIT {
 
-	private final PostgresSchema schema = new PostgresSchema("tour");
-
-	@BeforeEach
-	void createSchema() {
-		schema.create();
-	}
-
-	@AfterEach
-	void dropSchema() {
-		schema.drop();
-	}
+	@RegisterExtension
+	final PostgresSchema schema = new PostgresSchema("tour");
 
 	@Test
 	void theTourRunsOnPostgres() {

@@ -2,9 +2,15 @@ package io.tether.examples.service;
 
 import io.tether.core.Database;
 import java.util.UUID;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
-/** A PostgreSQL schema of a test's own, so the demo's plain {@code users} and {@code items} stay out of other suites' way. */
-public final class PostgresSchema {
+/**
+ * A PostgreSQL schema of a test's own, so the demo's plain {@code users} and {@code items} stay out of other
+ * suites' way. As a {@code @RegisterExtension} field it is created before each test and dropped after it.
+ */
+public final class PostgresSchema implements BeforeEachCallback, AfterEachCallback {
 
 	private final String name;
 
@@ -37,5 +43,15 @@ public final class PostgresSchema {
 		try (Database admin = Database.connect(io.tether.context.testing.Database.postgresUrl())) {
 			admin.sql("drop schema if exists " + name + " cascade").then().block();
 		}
+	}
+
+	@Override
+	public void beforeEach(ExtensionContext context) {
+		create();
+	}
+
+	@Override
+	public void afterEach(ExtensionContext context) {
+		drop();
 	}
 }

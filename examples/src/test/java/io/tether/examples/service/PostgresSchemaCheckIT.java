@@ -5,24 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tether.core.Database;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@link SchemaCheckContract} on PostgreSQL, in a schema of its own per test, dropped afterwards. */
 class PostgresSchemaCheckIT extends SchemaCheckContract {
 
-	private final PostgresSchema schema = new PostgresSchema("check");
-
-	@BeforeEach
-	void createSchema() {
-		schema.create();
-	}
-
-	@AfterEach
-	void dropSchema() {
-		schema.drop();
-	}
+	@RegisterExtension
+	final PostgresSchema schema = new PostgresSchema("check");
 
 	@Override
 	String databaseUrl() {
