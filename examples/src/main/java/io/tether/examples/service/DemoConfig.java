@@ -2,6 +2,7 @@ package io.tether.examples.service;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -52,35 +53,23 @@ public record DemoConfig(String databaseUrl, String host, int port, int slowStar
 	/**
 	 * Reads {@code args} and {@code env} as the class documentation describes.
 	 *
-	 * @throws IllegalArgumentException for an unknown or malformed argument
+	 * @throws IllegalArgumentException for an unknown or malformed argument (or {@code PORT}), naming it and
+	 *                                  what it expects
 	 */
 	public static DemoConfig from(String[] args, Map<String, String> env) {
+		Options options = Options.parse(args, List.of("--in-memory"),
+				List.of("--data-dir=DIR", "--host=ADDR", "--port=N", "--slow-start=N", "--slow-unit=MILLIS"));
+		String envPort = env.get("PORT");
+		int port = envPort == null ? 8000 : Options.integer("PORT (environment)", envPort, 0, 65535);
+		port = options.integer("--port", 0, 65535, port);
+		int slowStart = options.integer("--slow-start", 0, Integer.MAX_VALUE, 10);
+		int slowUnitMillis = options.integer("--slow-unit", 0, 3_600_000, 1000);
 		String url = env.get("DATABASE_URL");
-		boolean inMemory = false;
-		Path dataDir = Path.of("data");
-		String host = "127.0.0.1";
-		int port = Integer.parseInt(env.getOrDefault("PORT", "8000"));
-		int slowStart = 10;
-		long slowUnitMillis = 1000;
-		for (String arg : args) {
-			String name = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
-			String value = arg.contains("=") ? arg.substring(arg.indexOf('=') + 1) : "";
-			switch (name) {
-				case "--in-memory" -> inMemory = true;
-				case "--data-dir" -> dataDir = Path.of(value);
-				case "--host" -> host = value;
-				case "--port" -> port = Integer.parseInt(value);
-				case "--slow-start" -> slowStart = Integer.parseInt(value);
-				case "--slow-unit" -> slowUnitMillis = Long.parseLong(value);
-				default -> throw new IllegalArgumentException("Unknown argument '" + arg + "'; known: --in-memory, "
-						+ "--data-dir=DIR, --host=ADDR, --port=N, --slow-start=N, --slow-unit=MILLIS (and env DATABASE_URL, PORT)");
-			}
-		}
 		if (url == null || url.isBlank()) {
-			url = inMemory ? inMemoryH2("tether_demo") : fileH2(dataDir);
+			url = options.flag("--in-memory") ? inMemoryH2("tether_demo") : fileH2(Path.of(options.string("--data-dir").orElse("data")));
 		}
-		return new DemoConfig(url, host, port, slowStart, Duration.ofMillis(slowUnitMillis), Passwords.DEFAULT_ITERATIONS,
-				Duration.ofSeconds(30));
+		return new DemoConfig(url, options.string("--host").orElse("127.0.0.1"), port, slowStart, Duration.ofMillis(slowUnitMillis),
+				Passwords.DEFAULT_ITERATIONS, Duration.ofSeconds(30));
 	}
 
 	/** An H2 database in {@code dir/tether-demo.mv.db}, created on first use. */

@@ -1,6 +1,9 @@
 package io.tether.examples.service;
 
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.tether.context.TransactionOptions;
 import io.tether.core.Database;
@@ -8,19 +11,25 @@ import io.tether.pool.PoolListener;
 import io.tether.pool.PoolStats;
 import io.tether.pool.TetherPool;
 import io.tether.webflux.TetherWebFilter;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
+import org.reactivestreams.Publisher;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.server.reactive.HttpHandler;
 import org.springframework.http.server.reactive.ReactorHttpHandlerAdapter;
 import org.springframework.web.reactive.function.server.HandlerStrategies;
 import org.springframework.web.reactive.function.server.RouterFunctions;
-import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.server.HttpServer;
+import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.http.server.HttpServerResponse;
 
 /**
  * The demo service: the FastAPI users/items application on Tether, Spring WebFlux functional routes and
@@ -68,20 +77,18 @@ public final class DemoServer implements AutoCloseable {
 		});
 		DisposableServer started = null;
 		try {
-			DemoRoutes routes = new DemoRoutes(db, config);
+			DemoRoutes routes = new DemoRoutes(db, pool.getMetadata().getName(), config, this::stats);
 			routes.store().createSchema().block(Duration.ofSeconds(30));
 			TetherWebFilter filter = TetherWebFilter.builder(db)
 					.transactional(Set.of(HttpMethod.POST), TransactionOptions.defaults(), "/users", "/users/{id}/items")
 					.build();
-			HttpHandler handler = RouterFunctions.toHttpHandler(
-					routes.routes().and(RouterFunctions.route().GET("/stats", r -> ServerResponse.ok().bodyValue(stats())).build()),
-					HandlerStrategies.builder().webFilter(filter).build());
+			HttpHandler handler = RouterFunctions.toHttpHandler(routes.routes(), HandlerStrategies.builder().webFilter(filter).build());
 			started = HttpServer.create()
 					.host(config.host())
 					.port(config.port())
 					// Connections tracked here are what a graceful dispose waits for.
 					.channelGroup(new DefaultChannelGroup(GlobalEventExecutor.INSTANCE))
-					.handle(new ReactorHttpHandlerAdapter(handler))
+					.handle(rejectingMalformedUris(new ReactorHttpHandlerAdapter(handler)))
 					.bindNow(Duration.ofSeconds(30));
 		}
 		catch (RuntimeException e) {
@@ -89,6 +96,24 @@ public final class DemoServer implements AutoCloseable {
 			throw e;
 		}
 		this.server = started;
+	}
+
+	/**
+	 * Spring answers a request target that is no valid URI (a malformed %-escape) with an empty 400 before
+	 * any route runs; this gives it the {@code detail} body every other mistake gets.
+	 */
+	private static BiFunction<HttpServerRequest, HttpServerResponse, Publisher<Void>> rejectingMalformedUris(ReactorHttpHandlerAdapter spring) {
+		return (request, response) -> {
+			try {
+				new URI(request.uri());
+			}
+			catch (URISyntaxException e) {
+				return response.status(HttpResponseStatus.BAD_REQUEST)
+						.header(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+						.sendString(Mono.just(DemoRoutes.detailJson("The request target is not a valid URI: " + e.getMessage())));
+			}
+			return spring.apply(request, response);
+		};
 	}
 
 	/** Creates the schema if needed and starts serving; returns once the port is bound. */

@@ -102,6 +102,15 @@ class DemoApiTest {
 	}
 
 	@Test
+	void headAnswersWhereGetDoesWithoutABody() {
+		http.head().uri("/users").exchange().expectStatus().isOk().expectBody().isEmpty();
+		http.head().uri("/stats").exchange().expectStatus().isOk().expectBody().isEmpty();
+		http.head().uri("/nope").exchange().expectStatus().isNotFound().expectBody().isEmpty();
+		http.method(org.springframework.http.HttpMethod.OPTIONS).uri("/users").exchange()
+				.expectStatus().isEqualTo(405).expectHeader().valueEquals("Allow", "GET, HEAD, POST");
+	}
+
+	@Test
 	void aShutdownLetsRequestsInFlightFinishAndClosesThePool() throws Exception {
 		CompletableFuture<String> slow = WebClient.create(server.url()).get().uri("/slowusers")
 				.retrieve().bodyToMono(String.class).toFuture();
