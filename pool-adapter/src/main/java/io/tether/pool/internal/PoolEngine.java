@@ -181,7 +181,11 @@ public final class PoolEngine {
 
 	private Mono<PhysicalConnection> open() {
 		long start = now();
-		return Mono.from(target.create()).flatMap(connection -> runInitSql(connection)
+		// Opened from the pool's scheduler, never from the thread that asked: reactor-netty drivers keep a
+		// new connection on the event loop of the thread that opened it (colocation), and reactor-pool opens
+		// connections one after another from the thread where the previous one arrived, so without the hop
+		// every connection of the pool lands on one event loop and one core does all the I/O.
+		return Mono.from(target.create()).subscribeOn(scheduler).flatMap(connection -> runInitSql(connection)
 				.then(Mono.fromCallable(() -> created(connection, start)))
 				.onErrorResume(e -> Mono.from(connection.close())
 						.onErrorResume(closeError -> {
