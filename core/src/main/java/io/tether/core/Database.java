@@ -71,7 +71,7 @@ public final class Database implements AutoCloseable {
 		this.factory = b.factory;
 		this.owned = b.closeFactoryOnClose ? b.factory : null;
 		this.name = b.name != null ? b.name : factory.getMetadata().getName();
-		this.scope = ConnectionScope.builder(factory).name(name).build();
+		this.scope = ConnectionScope.builder(factory).name(name).cleanupTimeout(b.cleanupTimeout).build();
 		BindMarkerStyle markers = b.bindMarkers != null ? b.bindMarkers : BindMarkerStyle.forDriver(factory.getMetadata().getName());
 		this.executor = new Executor(scope, markers.markers(),
 				new StatementLog(name, b.slowStatementThreshold, b.logBindValues, b.bindValuesInErrors), closed::get);
@@ -326,6 +326,7 @@ public final class Database implements AutoCloseable {
 		private @Nullable String name;
 		private @Nullable BindMarkerStyle bindMarkers;
 		private Duration slowStatementThreshold = Duration.ofSeconds(1);
+		private Duration cleanupTimeout = Duration.ofSeconds(10);
 		private boolean logBindValues;
 		private boolean bindValuesInErrors;
 		private RetryPolicy retryPolicy = RetryPolicy.none();
@@ -364,6 +365,21 @@ public final class Database implements AutoCloseable {
 				throw new IllegalArgumentException("slowStatementThreshold must be >= 0, was " + threshold);
 			}
 			this.slowStatementThreshold = threshold;
+			return this;
+		}
+
+		/**
+		 * How long each cleanup step after an error or a cancel may take (the drain of a statement the server
+		 * was still answering, a rollback, the restore of session state, the release) before the physical
+		 * connection is destroyed instead of waited for. Default 10 seconds. See
+		 * {@link ConnectionScope.Builder#cleanupTimeout(Duration)}.
+		 */
+		public Builder cleanupTimeout(Duration timeout) {
+			Objects.requireNonNull(timeout, "timeout must not be null");
+			if (timeout.isNegative() || timeout.isZero()) {
+				throw new IllegalArgumentException("cleanupTimeout must be > 0, was " + timeout);
+			}
+			this.cleanupTimeout = timeout;
 			return this;
 		}
 
