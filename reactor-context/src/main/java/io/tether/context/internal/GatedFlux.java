@@ -77,9 +77,11 @@ final class GatedFlux<T> extends Flux<T> {
 			source.subscribe(s);
 		}
 		else {
-			// The operation is over (its lease is gone): the driver alone orders this consumption, and a cancel
-			// goes to it as is.
-			Flux.from(source).subscribe(actual);
+			// The operation is over (its lease is gone: the driver had buffered the whole result). The driver
+			// alone orders this consumption, but a cancel still drains it rather than cancelling the driver.
+			GatedSubscriber<T> s = new GatedSubscriber<>(actual, false, gate.bound(), draining);
+			actual.onSubscribe(s);
+			source.subscribe(s);
 		}
 	}
 }
