@@ -80,6 +80,8 @@ final class GatedFlux<T> extends Flux<T> {
 			// The operation is over (its lease is gone: the driver had buffered the whole result). The driver
 			// alone orders this consumption, but a cancel still drains it rather than cancelling the driver.
 			GatedSubscriber<T> s = new GatedSubscriber<>(actual, false, gate.bound(), draining);
+			gate.straggle();
+			s.straggling(gate);
 			actual.onSubscribe(s);
 			source.subscribe(s);
 		}

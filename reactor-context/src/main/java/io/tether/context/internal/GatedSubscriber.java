@@ -73,6 +73,7 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 	// Created only when an item cannot be handed over at once (draining, or a concurrent drain loop).
 	private volatile @Nullable Queue<T> queue;
 	private @Nullable Lease lease;
+	private @Nullable StatementGate straggling;
 
 	private volatile @Nullable Subscription upstream;
 	private volatile long requested;
@@ -112,6 +113,11 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 
 	void lease(Lease lease) {
 		this.lease = lease;
+	}
+
+	/** Runs outside any lease; tells {@code gate} when it has ended, so that a release can wait for it. */
+	void straggling(StatementGate gate) {
+		this.straggling = gate;
 	}
 
 	@Override
@@ -324,6 +330,15 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 
 	/** Consumes a result nobody will read, so the driver can finish the statement; holds the lease meanwhile. */
 	private void drainResult(Result r) {
+		if (leaseHeld == 0) {
+			// The lease is gone (the driver had finished the operation): drain as a straggler of the gate.
+			StatementGate g = gateOrNull();
+			if (g != null) {
+				g.straggle();
+			}
+			Flux.from(r.map((row, metadata) -> Boolean.TRUE)).subscribe(new Straggler(g, actual.currentContext()));
+			return;
+		}
 		HOLDS.incrementAndGet(this);
 		Disposable.Composite d = drains;
 		if (d == null) {
@@ -368,6 +383,50 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 		HOLDS.decrementAndGet(this);
 		releaseLease();
 		drain();
+	}
+
+	/** Drains a result outside any lease and then tells the gate; errors are dropped. */
+	private static final class Straggler implements CoreSubscriber<Object> {
+
+		private final @Nullable StatementGate gate;
+		private final Context context;
+
+		Straggler(@Nullable StatementGate gate, Context context) {
+			this.gate = gate;
+			this.context = context;
+		}
+
+		@Override
+		public Context currentContext() {
+			return context;
+		}
+
+		@Override
+		public void onSubscribe(Subscription s) {
+			s.request(Long.MAX_VALUE);
+		}
+
+		@Override
+		public void onNext(Object o) {
+		}
+
+		@Override
+		public void onError(Throwable t) {
+			Operators.onErrorDropped(t, context);
+			end();
+		}
+
+		@Override
+		public void onComplete() {
+			end();
+		}
+
+		private void end() {
+			StatementGate g = gate;
+			if (g != null) {
+				g.straggled();
+			}
+		}
 	}
 
 	/** Reads a cancelled statement's result to its end; its errors are dropped (nobody is listening). */
@@ -447,9 +506,20 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 
 	private void releaseLease() {
 		Lease l = lease;
-		if (l != null && LEASE_HELD.compareAndSet(this, 1, 0)) {
-			l.release();
+		StatementGate g = straggling;
+		if ((l != null || g != null) && LEASE_HELD.compareAndSet(this, 1, 0)) {
+			if (l != null) {
+				l.release();
+			}
+			else {
+				g.straggled();
+			}
 		}
+	}
+
+	private @Nullable StatementGate gateOrNull() {
+		Lease l = lease;
+		return l != null ? l.gate() : straggling;
 	}
 
 	private void requestUpstream(long n) {

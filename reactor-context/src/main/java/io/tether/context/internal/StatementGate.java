@@ -38,6 +38,8 @@ final class StatementGate {
 	private @Nullable ArrayDeque<Lease> waiting;
 	private boolean closed;
 	private @Nullable MonoSink<Void> idle;
+	// consumptions still reading results of operations that already left the gate (the driver buffered them)
+	private int stragglers;
 	private volatile boolean poisoned;
 
 	StatementGate(CleanupBound bound) {
@@ -116,7 +118,7 @@ final class StatementGate {
 			Lease next = w == null ? null : w.pollFirst();
 			active = next;
 			if (next == null) {
-				if (closed) {
+				if (closed && stragglers == 0) {
 					nowIdle = idle;
 					idle = null;
 				}
@@ -149,7 +151,7 @@ final class StatementGate {
 			boolean now;
 			synchronized (this) {
 				closed = true;
-				now = active == null;
+				now = active == null && stragglers == 0;
 				if (!now) {
 					idle = sink;
 				}
@@ -166,6 +168,27 @@ final class StatementGate {
 				}
 			});
 		});
+	}
+
+	/** A consumption starts reading a result outside any lease: the release waits for it too. */
+	void straggle() {
+		synchronized (this) {
+			stragglers++;
+		}
+	}
+
+	void straggled() {
+		MonoSink<Void> nowIdle = null;
+		synchronized (this) {
+			stragglers--;
+			if (stragglers == 0 && active == null && closed) {
+				nowIdle = idle;
+				idle = null;
+			}
+		}
+		if (nowIdle != null) {
+			nowIdle.success();
+		}
 	}
 
 	private void grantLoop() {
