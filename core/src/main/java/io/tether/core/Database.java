@@ -439,6 +439,17 @@ public final class Database implements AutoCloseable {
 		}
 
 		/**
+		 * How long each cleanup step after an error or a cancel may take (the drain of a statement the server
+		 * was still answering, a rollback, the restore of session state, the release) before the physical
+		 * connection is destroyed instead of waited for. Default 10 seconds. See
+		 * {@link ConnectionScope.Builder#cleanupTimeout(Duration)}.
+		 */
+		public Builder cleanupTimeout(Duration timeout) {
+			scope.cleanupTimeout(timeout);
+			return this;
+		}
+
+		/**
 		 * Whether DEBUG and slow-statement logs include bind values. Off by default: values may be personal
 		 * data or secrets. Error messages never include them.
 		 */
@@ -483,7 +494,8 @@ public final class Database implements AutoCloseable {
 		}
 
 		/**
-		 * The scheduler of the database's timers (the {@link #requiresNewAcquireTimeout} wait); default
+		 * The scheduler of the database's timers (the {@link #requiresNewAcquireTimeout} wait and the
+		 * {@link #cleanupTimeout} bounds); default
 		 * {@link Schedulers#parallel()}; a virtual-time scheduler in tests. The same name as the pool's
 		 * {@code PoolSettings.Builder#scheduler}.
 		 */

@@ -63,6 +63,8 @@ import reactor.core.scheduler.Schedulers;
  *       often; {@code < maxLifetime}</td></tr>
  *   <tr><td>{@code leakDetectionThreshold}</td><td>{@code ZERO} = off</td><td>a connection held longer is
  *       reported once at WARN</td></tr>
+ *   <tr><td>{@code cleanupTimeout}</td><td>10 s</td><td>longest a release's cleanup (rollback of a transaction
+ *       left open, restore of auto-commit) may take; a cleanup that does not finish destroys the connection</td></tr>
  *   <tr><td>{@code registerShutdownHook}</td><td>false</td><td>close the pool at JVM exit</td></tr>
  * </table>
  *
@@ -82,7 +84,7 @@ public final class PoolSettings {
 	public static final List<String> NAMES = List.of("name", "maxSize", "minIdle", "maxIdle", "maxIdleTime",
 			"maxLifetime", "maxLifetimeJitter", "acquireTimeout", "maxPendingAcquires", "maxUses", "initSql",
 			"validation", "validationIdleThreshold", "validationQuery", "keepAliveInterval",
-			"leakDetectionThreshold", "registerShutdownHook");
+			"leakDetectionThreshold", "cleanupTimeout", "registerShutdownHook");
 
 	private static final Duration UNLIMITED = ChronoUnit.FOREVER.getDuration();
 
@@ -103,6 +105,7 @@ public final class PoolSettings {
 	private final @Nullable String validationQuery;
 	private final Duration keepAliveInterval;
 	private final Duration leakDetectionThreshold;
+	private final Duration cleanupTimeout;
 	private final boolean registerShutdownHook;
 	private final Clock clock;
 	private final Scheduler scheduler;
@@ -128,6 +131,7 @@ public final class PoolSettings {
 		this.validationQuery = b.validationQuery;
 		this.keepAliveInterval = b.keepAliveInterval;
 		this.leakDetectionThreshold = b.leakDetectionThreshold;
+		this.cleanupTimeout = b.cleanupTimeout;
 		this.registerShutdownHook = b.registerShutdownHook;
 		this.clock = b.clock;
 		this.scheduler = b.scheduler;
@@ -245,6 +249,7 @@ public final class PoolSettings {
 		b.validationQuery = validationQuery;
 		b.keepAliveInterval = keepAliveInterval;
 		b.leakDetectionThreshold = leakDetectionThreshold;
+		b.cleanupTimeout = cleanupTimeout;
 		b.registerShutdownHook = registerShutdownHook;
 		b.clock = clock;
 		b.scheduler = scheduler;
@@ -341,6 +346,14 @@ public final class PoolSettings {
 		return leakDetectionThreshold;
 	}
 
+	/**
+	 * Longest time the cleanup of a release (rollback of a transaction left open, restore of auto-commit) may
+	 * take; a cleanup that does not finish in time destroys the physical connection. Default 10 s.
+	 */
+	public Duration cleanupTimeout() {
+		return cleanupTimeout;
+	}
+
 	/** Whether the pool closes itself at JVM exit. Default false. */
 	public boolean registerShutdownHook() {
 		return registerShutdownHook;
@@ -375,7 +388,8 @@ public final class PoolSettings {
 				&& validationIdleThreshold.equals(that.validationIdleThreshold)
 				&& Objects.equals(validationQuery, that.validationQuery)
 				&& keepAliveInterval.equals(that.keepAliveInterval)
-				&& leakDetectionThreshold.equals(that.leakDetectionThreshold) && clock.equals(that.clock)
+				&& leakDetectionThreshold.equals(that.leakDetectionThreshold) && cleanupTimeout.equals(that.cleanupTimeout)
+				&& clock.equals(that.clock)
 				&& scheduler.equals(that.scheduler);
 	}
 
@@ -383,7 +397,7 @@ public final class PoolSettings {
 	public int hashCode() {
 		return Objects.hash(name, maxSize, minIdle, maxIdle, maxIdleTime, maxLifetime, maxLifetimeJitter,
 				acquireTimeout, maxPendingAcquires, maxUses, initSql, validation, validationQuery, keepAliveInterval,
-				leakDetectionThreshold);
+				leakDetectionThreshold, cleanupTimeout);
 	}
 
 	/** All settings; anything that looks like a password (in init SQL, the validation query or the name) is masked. */
@@ -401,7 +415,8 @@ public final class PoolSettings {
 				+ ", maxUses=" + maxUses + ", initSql=" + maskedInit + ", validation=" + validation
 				+ ", validationIdleThreshold=" + validationIdleThreshold + ", validationQuery="
 				+ (validationQuery == null ? null : SettingValues.mask(validationQuery)) + ", keepAliveInterval="
-				+ keepAliveInterval + ", leakDetectionThreshold=" + leakDetectionThreshold + ", registerShutdownHook="
+				+ keepAliveInterval + ", leakDetectionThreshold=" + leakDetectionThreshold + ", cleanupTimeout="
+				+ cleanupTimeout + ", registerShutdownHook="
 				+ registerShutdownHook + "}";
 	}
 
@@ -430,6 +445,7 @@ public final class PoolSettings {
 		private Duration validationIdleThreshold = Duration.ofSeconds(5);
 		private @Nullable String validationQuery;
 		private Duration keepAliveInterval = Duration.ZERO;
+		private Duration cleanupTimeout = Duration.ofSeconds(10);
 		private Duration leakDetectionThreshold = Duration.ZERO;
 		private boolean registerShutdownHook;
 		private Clock clock = Clock.systemUTC();
@@ -566,6 +582,16 @@ public final class PoolSettings {
 			return this;
 		}
 
+		/** Longest a release's cleanup may take before the connection is destroyed instead; must be > 0. */
+		public Builder cleanupTimeout(Duration cleanupTimeout) {
+			Objects.requireNonNull(cleanupTimeout, "cleanupTimeout must not be null");
+			if (cleanupTimeout.isNegative() || cleanupTimeout.isZero()) {
+				throw new IllegalArgumentException("cleanupTimeout must be > 0, was " + cleanupTimeout);
+			}
+			this.cleanupTimeout = cleanupTimeout;
+			return this;
+		}
+
 		public Builder registerShutdownHook(boolean registerShutdownHook) {
 			this.registerShutdownHook = registerShutdownHook;
 			return this;
@@ -626,6 +652,8 @@ public final class PoolSettings {
 					return keepAliveInterval(SettingValues.toDuration(setting, value));
 				case "leakDetectionThreshold":
 					return leakDetectionThreshold(SettingValues.toDuration(setting, value));
+				case "cleanupTimeout":
+					return cleanupTimeout(SettingValues.toDuration(setting, value));
 				case "registerShutdownHook":
 					return registerShutdownHook(SettingValues.toBoolean(setting, value));
 				default:

@@ -63,7 +63,7 @@ public final class ConnectionScope {
 		this.factory = b.factory;
 		String name = b.name != null ? b.name
 				: factory.getMetadata().getName() + "@" + Integer.toHexString(System.identityHashCode(factory));
-		this.engine = new ScopeEngine(factory, name, b.requiresNewAcquireTimeout, b.timer);
+		this.engine = new ScopeEngine(factory, name, b.requiresNewAcquireTimeout, b.timer, b.cleanupTimeout);
 	}
 
 	/** A scope over {@code factory} with default settings. */
@@ -241,6 +241,7 @@ public final class ConnectionScope {
 		private @Nullable String name;
 		private Duration requiresNewAcquireTimeout = Duration.ofSeconds(10);
 		private Scheduler timer = Schedulers.parallel();
+		private Duration cleanupTimeout = Duration.ofSeconds(10);
 
 		private Builder(ConnectionFactory factory) {
 			this.factory = Objects.requireNonNull(factory, "factory must not be null");
@@ -272,7 +273,25 @@ public final class ConnectionScope {
 		}
 
 		/**
-		 * The scheduler that times {@link #requiresNewAcquireTimeout}; default {@link Schedulers#parallel()}. The
+		 * How long each cleanup step of a scope may take before the connection is given up; default 10 seconds.
+		 * The steps: the drain of a statement cancelled while the server was answering it (the driver must read
+		 * the rest of its answer before the next command), the rollback of a transaction after an error or a
+		 * cancel, the restore of session state, and the release. A step that does not finish in time destroys
+		 * the physical connection (closed underneath its pool's wrapper, then released, so the pool drops it)
+		 * instead of waiting forever; the scope's downstream, if still listening, is signalled after that.
+		 */
+		public Builder cleanupTimeout(Duration timeout) {
+			Objects.requireNonNull(timeout, "timeout must not be null");
+			if (timeout.isNegative() || timeout.isZero()) {
+				throw new IllegalArgumentException("cleanupTimeout must be > 0, was " + timeout);
+			}
+			this.cleanupTimeout = timeout;
+			return this;
+		}
+
+		/**
+		 * The scheduler that times {@link #requiresNewAcquireTimeout} and {@link #cleanupTimeout}; default
+		 * {@link Schedulers#parallel()}. The
 		 * same name as {@code Database.Builder#scheduler} and the pool's {@code PoolSettings.Builder#scheduler}.
 		 */
 		public Builder scheduler(Scheduler scheduler) {

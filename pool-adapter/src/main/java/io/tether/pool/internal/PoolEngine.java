@@ -467,6 +467,12 @@ public final class PoolEngine {
 				c.markBroken(new IllegalStateException("closed while a result was still streaming"));
 				return invalidate(connection.ref, "broken");
 			}
+			if (connection.operationUnanswered()) {
+				// A BEGIN (or COMMIT, ROLLBACK) whose answer has not come: isAutoCommit() cannot be trusted, and
+				// a transaction may open after the connection was handed to its next borrower.
+				c.markBroken(new IllegalStateException("closed while a connection operation was still unanswered"));
+				return invalidate(connection.ref, "broken");
+			}
 			return cleanup(c)
 					.then(Mono.defer(() -> returnToPool(connection)))
 					.onErrorResume(e -> {
@@ -478,13 +484,19 @@ public final class PoolEngine {
 		return new Uncancellable(work, this::releaseDone);
 	}
 
-	/** Rolls back a transaction left open and restores auto-commit. */
+	/**
+	 * Rolls back a transaction left open and restores auto-commit, within {@code cleanupTimeout}: a cleanup
+	 * that does not finish fails, and the release destroys the connection.
+	 */
 	private Mono<Void> cleanup(PhysicalConnection c) {
 		return Mono.defer(() -> {
 			if (c.connection.isAutoCommit()) {
 				return Mono.empty();
 			}
-			return Mono.from(c.connection.rollbackTransaction()).then(Mono.from(c.connection.setAutoCommit(true)));
+			Duration limit = settings.cleanupTimeout();
+			return Mono.from(c.connection.rollbackTransaction()).then(Mono.from(c.connection.setAutoCommit(true)))
+					.timeout(limit, Mono.error(() -> new java.util.concurrent.TimeoutException("the rollback on release did not "
+							+ "finish within cleanupTimeout " + limit.toMillis() + "ms")), scheduler);
 		});
 	}
 

@@ -51,6 +51,13 @@ final class PooledConnection implements Connection, Wrapped<Connection> {
 	private final AtomicLong streamSequence = new AtomicLong();
 	/** Sequence number of the latest stream cancelled before its end, 0 if none or if a later one completed. */
 	private final AtomicLong interruptedStream = new AtomicLong();
+	/**
+	 * Connection operations (BEGIN, COMMIT, ROLLBACK, SET ...) subscribed and not yet answered, or cancelled
+	 * before their answer: while one is, {@link #isAutoCommit()} reports a state the server may be about to
+	 * change (a BEGIN on its way), so the release cannot trust it.
+	 */
+	private final AtomicInteger operationsInFlight = new AtomicInteger();
+	private final AtomicBoolean operationInterrupted = new AtomicBoolean();
 
 	PooledConnection(PoolEngine engine, PooledRef<PhysicalConnection> ref, long acquiredAt,
 			@Nullable Throwable acquiredStack) {
@@ -94,6 +101,11 @@ final class PooledConnection implements Connection, Wrapped<Connection> {
 	/** Whether a result was still streaming, or was cancelled before its end with nothing completed since. */
 	boolean resultStillStreaming() {
 		return activeStreams.get() > 0 || interruptedStream.get() != 0;
+	}
+
+	/** Whether a connection operation is still unanswered, or was cancelled before its answer came. */
+	boolean operationUnanswered() {
+		return operationsInFlight.get() > 0 || operationInterrupted.get();
 	}
 
 	void observe(Throwable error) {
@@ -160,7 +172,22 @@ final class PooledConnection implements Connection, Wrapped<Connection> {
 			if (closed.get()) {
 				return Mono.error(closedError());
 			}
-			return Mono.from(operation.get()).doOnError(this::observe);
+			operationsInFlight.incrementAndGet();
+			AtomicBoolean ended = new AtomicBoolean();
+			// Counted off before the answer is passed on: the release may run in the downstream's onComplete.
+			return Mono.from(operation.get())
+					.doOnError(this::observe)
+					.doOnTerminate(() -> {
+						if (ended.compareAndSet(false, true)) {
+							operationsInFlight.decrementAndGet();
+						}
+					})
+					.doOnCancel(() -> {
+						if (ended.compareAndSet(false, true)) {
+							operationInterrupted.set(true);
+							operationsInFlight.decrementAndGet();
+						}
+					});
 		});
 	}
 

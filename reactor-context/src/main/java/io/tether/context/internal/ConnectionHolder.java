@@ -2,21 +2,34 @@ package io.tether.context.internal;
 
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.ValidationDepth;
+import io.r2dbc.spi.Wrapped;
 import io.tether.context.IllegalTransactionStateException;
+import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
 import reactor.core.publisher.Sinks;
+import reactor.util.Logger;
+import reactor.util.Loggers;
 import reactor.util.context.Context;
 
 /**
  * One physical connection as a scope holds it: acquired eagerly (given at construction) or lazily (on
  * the first {@link #connection()} call), always released by the scope that created the holder, exactly
  * once, with any open transaction rolled back and auto-commit restored first.
+ *
+ * <p>The release waits for every operation already admitted on the connection (a cancelled statement
+ * being drained, a {@code BEGIN} still on its way), so that the session state it checks is the server's
+ * answer, not a guess; operations that come later are refused. Each step is bounded by the
+ * {@link CleanupBound}: a step that does not finish in time, or a connection whose protocol state is
+ * unknown, is destroyed instead of returned (see {@link #destroy}).
  */
 public final class ConnectionHolder {
+
+	private static final Logger LOG = Loggers.getLogger(ConnectionHolder.class);
 
 	private static final int NONE = 0;
 	private static final int ACQUIRING = 1;
@@ -25,6 +38,7 @@ public final class ConnectionHolder {
 
 	private final ConnectionFactory factory;
 	private final String description;
+	private final CleanupBound bound;
 
 	// guarded by this
 	private int state;
@@ -35,30 +49,51 @@ public final class ConnectionHolder {
 	private volatile @Nullable ScopedConnection connection;
 	private volatile @Nullable Mono<Connection> ready;
 	private boolean initialAutoCommit;
+	// set when the release starts: the transaction commands of scopes still unwinding then leave the
+	// session to the release, which waits for what is in flight and rolls back itself
+	private volatile boolean releasing;
 
-	private ConnectionHolder(ConnectionFactory factory, String description) {
+	private ConnectionHolder(ConnectionFactory factory, String description, CleanupBound bound) {
 		this.factory = factory;
 		this.description = description;
+		this.bound = bound;
 	}
 
 	/** A holder for a connection that has just been acquired. */
-	static ConnectionHolder eager(ConnectionFactory factory, String description, Connection raw) {
-		ConnectionHolder h = new ConnectionHolder(factory, description);
+	static ConnectionHolder eager(ConnectionFactory factory, String description, CleanupBound bound, Connection raw) {
+		ConnectionHolder h = new ConnectionHolder(factory, description, bound);
 		h.open(raw);
 		h.state = READY;
 		return h;
 	}
 
 	/** A holder that acquires on first use, with {@code context} as the acquisition's Context. */
-	static ConnectionHolder lazy(ConnectionFactory factory, String description, Context context) {
-		ConnectionHolder h = new ConnectionHolder(factory, description);
+	static ConnectionHolder lazy(ConnectionFactory factory, String description, CleanupBound bound, Context context) {
+		ConnectionHolder h = new ConnectionHolder(factory, description, bound);
 		h.acquireContext = context;
 		return h;
 	}
 
+	CleanupBound bound() {
+		return bound;
+	}
+
+	/** Whether the release has started: nothing but the release may touch the session any more. */
+	boolean isReleasing() {
+		return releasing;
+	}
+
+	/** Marks the connection's state as unknown (a cleanup step failed to finish): the release destroys it. */
+	void poison() {
+		ScopedConnection c = connection;
+		if (c != null) {
+			c.gate().poison();
+		}
+	}
+
 	private void open(Connection raw) {
 		initialAutoCommit = raw.isAutoCommit();
-		ScopedConnection c = new ScopedConnection(raw, new StatementGate());
+		ScopedConnection c = new ScopedConnection(raw, new StatementGate(bound));
 		connection = c;
 		ready = Mono.just(c);
 	}
@@ -180,6 +215,7 @@ public final class ConnectionHolder {
 			synchronized (this) {
 				int s = state;
 				state = RELEASED;
+				releasing = true;
 				if (s == NONE || s == RELEASED) {
 					return Mono.empty();
 				}
@@ -198,14 +234,55 @@ public final class ConnectionHolder {
 			return Mono.empty();
 		}
 		Connection raw = c.unwrap();
-		if (raw.isAutoCommit() && initialAutoCommit) {
-			// Nothing to reset (no transaction open, auto-commit as found): the common case, kept cheap.
-			return Mono.from(raw.close());
+		StatementGate gate = c.gate();
+		Mono<Void> reset = Mono.defer(() -> {
+			if (gate.isPoisoned()) {
+				return Mono.error(new IllegalStateException("a cancelled statement was not drained within "
+						+ bound.timeout().toMillis() + "ms"));
+			}
+			if (raw.isAutoCommit() && initialAutoCommit) {
+				// Nothing to reset (no transaction open, auto-commit as found): the common case, kept cheap.
+				return Mono.empty();
+			}
+			Mono<Void> rollback = Mono.defer(() -> raw.isAutoCommit() ? Mono.empty() : Mono.from(raw.rollbackTransaction()));
+			Mono<Void> restore = Mono.defer(() -> raw.isAutoCommit() == initialAutoCommit
+					? Mono.empty() : Mono.from(raw.setAutoCommit(initialAutoCommit)));
+			return bounded(rollback.then(restore), "the rollback and restore of auto-commit");
+		});
+		return bounded(gate.closeWhenIdle(), "the operations still running on the connection")
+				.then(reset)
+				.then(Mono.defer(() -> bounded(Mono.from(raw.close()), "the close")))
+				.onErrorResume(e -> destroy(raw, e));
+	}
+
+	private Mono<Void> bounded(Mono<Void> step, String what) {
+		return step.timeout(bound.timeout(), Mono.<Void>error(() -> new TimeoutException(what + " did not finish within "
+				+ bound.timeout().toMillis() + "ms")), bound.timer());
+	}
+
+	/**
+	 * Gives up on a connection whose cleanup failed or could not finish: closes the physical connection
+	 * underneath every wrapper (a pool's close would return it), lets a pool see it is no longer valid,
+	 * then closes the connection as the scope got it so that a pool counts the release. Every step is
+	 * bounded; what fails is dropped, as nobody waits for a release after a cancel.
+	 */
+	private Mono<Void> destroy(Connection raw, Throwable why) {
+		Connection physical = raw;
+		for (int i = 0; i < 10 && physical instanceof Wrapped<?> w && w.unwrap() instanceof Connection inner; i++) {
+			physical = inner;
 		}
-		Mono<Void> rollback = Mono.defer(() -> raw.isAutoCommit() ? Mono.empty() : Mono.from(raw.rollbackTransaction()));
-		Mono<Void> restore = Mono.defer(() -> raw.isAutoCommit() == initialAutoCommit
-				? Mono.empty() : Mono.from(raw.setAutoCommit(initialAutoCommit)));
-		return Cleanup.andAlways(rollback.then(restore), Mono.defer(() -> Mono.from(raw.close())));
+		Connection innermost = physical;
+		LOG.warn("Destroying a connection of " + description + " instead of returning it: its cleanup failed or did not "
+				+ "finish (" + why + ")");
+		Mono<Void> closePhysical = innermost == raw ? Mono.empty()
+				: quietly(bounded(Mono.from(innermost.close()), "closing the physical connection"));
+		Mono<Void> invalidate = innermost == raw ? Mono.empty()
+				: quietly(Mono.from(raw.validate(ValidationDepth.LOCAL)).timeout(bound.timeout(), bound.timer()).then());
+		return closePhysical.then(invalidate).then(quietly(bounded(Mono.from(raw.close()), "the close")));
+	}
+
+	private static Mono<Void> quietly(Mono<Void> step) {
+		return step.onErrorResume(e -> Mono.empty());
 	}
 
 	String description() {

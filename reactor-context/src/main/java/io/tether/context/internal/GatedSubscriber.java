@@ -1,12 +1,19 @@
 package io.tether.context.internal;
 
+import io.r2dbc.spi.Result;
 import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
-import io.r2dbc.spi.Result;
 import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
+import reactor.core.Disposable;
+import reactor.core.Disposables;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Operators;
 import reactor.util.concurrent.Queues;
 import reactor.util.context.Context;
@@ -14,8 +21,17 @@ import reactor.util.context.Context;
 /**
  * Subscribes to a driver publisher on behalf of a {@link Lease}. Passes the downstream's demand through
  * until the lease is contended; from then on requests everything and buffers, so the driver finishes and
- * the lease can move on, while the downstream still receives items at its own pace. The lease reference
- * is dropped when the driver publisher terminates or the downstream cancels, whichever comes first.
+ * the lease can move on, while the downstream still receives items at its own pace.
+ *
+ * <p>A cancel from the downstream is not passed to the driver: the driver is already answering (the
+ * statement is on the wire), and a driver that cancels its side may leave the protocol waiting for a
+ * consumer that never comes (r2dbc-postgresql drops results that arrive after a cancel unconsumed, and
+ * its next command then waits behind them). Instead the publisher is drained to its end, every result it
+ * produces is consumed and discarded, and only then is the lease dropped, so the next operation finds the
+ * protocol free. The drain is bounded by the {@link CleanupBound}: if it does not finish in time, the
+ * driver is cancelled after all, the gate is {@linkplain StatementGate#poison() poisoned} (the scope's
+ * release then destroys the connection) and the lease is dropped. An operation cancelled before its turn
+ * came drops its lease at once: nothing was sent.
  */
 final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 
@@ -40,11 +56,24 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 	private static final AtomicIntegerFieldUpdater<GatedSubscriber> LEASE_HELD =
 			AtomicIntegerFieldUpdater.newUpdater(GatedSubscriber.class, "leaseHeld");
 
+	@SuppressWarnings("rawtypes")
+	private static final AtomicIntegerFieldUpdater<GatedSubscriber> HOLDS =
+			AtomicIntegerFieldUpdater.newUpdater(GatedSubscriber.class, "holds");
+	@SuppressWarnings("rawtypes")
+	private static final AtomicIntegerFieldUpdater<GatedSubscriber> DISCARDING =
+			AtomicIntegerFieldUpdater.newUpdater(GatedSubscriber.class, "discarding");
+
+	/** What a drained row maps to instead of the application's value; dropped here, never seen downstream. */
+	static final Object DRAINED = new Object();
+
 	private final CoreSubscriber<? super T> actual;
 	private final boolean wrapResults;
+	private final CleanupBound bound;
+	private final @Nullable AtomicBoolean mappingStopped;
 	// Created only when an item cannot be handed over at once (draining, or a concurrent drain loop).
 	private volatile @Nullable Queue<T> queue;
 	private @Nullable Lease lease;
+	private @Nullable StatementGate straggling;
 
 	private volatile @Nullable Subscription upstream;
 	private volatile long requested;
@@ -56,10 +85,21 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 	private volatile boolean done;
 	private @Nullable Throwable error;
 	private volatile boolean cancelled;
+	// What keeps the lease after a cancel: the driver publisher (1) until it terminates, plus one per result drain.
+	private volatile int holds = 1;
+	private volatile int discarding;
+	// Results handed downstream, so that a cancel can drain those the downstream never consumed.
+	private volatile @Nullable GatedResult emitted;
+	private volatile @Nullable Queue<GatedResult> moreEmitted;
+	private volatile Disposable.@Nullable Composite drains;
+	private volatile Disposable drainTimer = Disposables.disposed();
 
-	GatedSubscriber(CoreSubscriber<? super T> actual, boolean wrapResults) {
+	GatedSubscriber(CoreSubscriber<? super T> actual, boolean wrapResults, CleanupBound bound,
+			@Nullable AtomicBoolean draining) {
 		this.actual = actual;
 		this.wrapResults = wrapResults;
+		this.bound = bound;
+		this.mappingStopped = draining;
 	}
 
 	private Queue<T> queue() {
@@ -75,6 +115,11 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 		this.lease = lease;
 	}
 
+	/** Runs outside any lease; tells {@code gate} when it has ended, so that a release can wait for it. */
+	void straggling(StatementGate gate) {
+		this.straggling = gate;
+	}
+
 	@Override
 	public Context currentContext() {
 		return actual.currentContext();
@@ -88,7 +133,8 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 		}
 		upstream = s;
 		if (cancelled) {
-			s.cancel();
+			// Granted while being cancelled: the statement is on its way, so drain rather than cancel it.
+			discard();
 			return;
 		}
 		drainUpstream();
@@ -97,10 +143,18 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 	@Override
 	public void onNext(T t) {
 		if (done || cancelled) {
-			Operators.onDiscard(t, actual.currentContext());
+			discardItem(t);
 			return;
 		}
 		T v = wrapResults ? wrapResult(t) : t;
+		if (v instanceof GatedResult r) {
+			// Recorded before it is handed on; a cancel that the check below misses finds it recorded.
+			record(r);
+			if (cancelled) {
+				drainIfUnclaimed(r);
+				return;
+			}
+		}
 		// Fast path: nothing buffered, nobody draining, demand available: hand the item over directly.
 		// The upstream only emits what was requested unless we are draining, so this is the usual case.
 		if (WIP.compareAndSet(this, 0, 1)) {
@@ -131,9 +185,12 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 			Operators.onErrorDropped(t, actual.currentContext());
 			return;
 		}
+		if (cancelled) {
+			Operators.onErrorDropped(t, actual.currentContext());
+		}
 		error = t;
 		done = true;
-		releaseLease();
+		endHold();
 		drain();
 	}
 
@@ -143,8 +200,16 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 			return;
 		}
 		done = true;
-		releaseLease();
+		endHold();
 		drain();
+	}
+
+	/** The lease is dropped when the driver publisher and every drain of its results have ended. */
+	private void endHold() {
+		if (HOLDS.decrementAndGet(this) == 0) {
+			drainTimer.dispose();
+			releaseLease();
+		}
 	}
 
 	@Override
@@ -165,20 +230,261 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 			return;
 		}
 		cancelled = true;
-		Subscription s = upstream;
-		if (s != null) {
-			s.cancel();
+		if (upstream == null) {
+			// Not granted yet: nothing was sent. If the grant races with this cancel, onSubscribe drains.
+			releaseLease();
 		}
-		releaseLease();
+		else {
+			discard();
+		}
 		if (WIP.getAndIncrement(this) == 0) {
 			clear();
 		}
 	}
 
+	/** After a cancel: take everything the driver still sends, consume its results, within the bound. */
+	private void discard() {
+		if (!DISCARDING.compareAndSet(this, 0, 1)) {
+			return;
+		}
+		AtomicBoolean mapping = mappingStopped;
+		if (mapping != null) {
+			mapping.set(true);
+		}
+		if (!done) {
+			try {
+				drainTimer = bound.timer().schedule(this::drainTimedOut, bound.timeout().toNanos(), TimeUnit.NANOSECONDS);
+			}
+			catch (RuntimeException rejected) {
+				Operators.onErrorDropped(rejected, actual.currentContext());
+			}
+		}
+		GatedResult r = emitted;
+		if (r != null) {
+			drainIfUnclaimed(r);
+		}
+		Queue<GatedResult> more = moreEmitted;
+		if (more != null) {
+			for (GatedResult m : more) {
+				drainIfUnclaimed(m);
+			}
+		}
+		requestUpstream(Long.MAX_VALUE);
+	}
+
+	private void drainTimedOut() {
+		if (leaseHeld == 0) {
+			return;
+		}
+		// The driver did not finish within the bound: the connection's protocol state is now unknown.
+		Lease l = lease;
+		if (l != null) {
+			l.gate().poison();
+		}
+		Subscription s = upstream;
+		if (s != null) {
+			s.cancel();
+		}
+		Disposable.Composite d = drains;
+		if (d != null) {
+			d.dispose();
+		}
+		releaseLease();
+	}
+
+	private void record(GatedResult r) {
+		if (emitted == null) {
+			emitted = r;
+			return;
+		}
+		Queue<GatedResult> more = moreEmitted;
+		if (more == null) {
+			synchronized (this) {
+				more = moreEmitted;
+				if (more == null) {
+					more = new ConcurrentLinkedQueue<>();
+					moreEmitted = more;
+				}
+			}
+		}
+		more.offer(r);
+	}
+
+	private void drainIfUnclaimed(GatedResult r) {
+		if (r.claim()) {
+			drainResult(r.unwrap());
+		}
+	}
+
+	private void discardItem(Object item) {
+		if (item instanceof GatedResult r) {
+			drainIfUnclaimed(r);
+		}
+		else if (wrapResults && item instanceof Result r) {
+			drainResult(r);
+		}
+		else if (item != DRAINED) {
+			Operators.onDiscard(item, actual.currentContext());
+		}
+	}
+
+	/** Consumes a result nobody will read, so the driver can finish the statement; holds the lease meanwhile. */
+	private void drainResult(Result r) {
+		if (leaseHeld == 0) {
+			// The lease is gone (the driver had finished the operation): drain as a straggler of the gate.
+			StatementGate g = gateOrNull();
+			if (g != null) {
+				g.straggle();
+			}
+			Flux.from(r.map((row, metadata) -> Boolean.TRUE)).subscribe(new Straggler(g, actual.currentContext()));
+			return;
+		}
+		HOLDS.incrementAndGet(this);
+		Disposable.Composite d = drains;
+		if (d == null) {
+			synchronized (this) {
+				d = drains;
+				if (d == null) {
+					d = Disposables.composite();
+					drains = d;
+				}
+			}
+		}
+		ResultDrain drain = new ResultDrain(d);
+		Publisher<?> rows;
+		try {
+			rows = r.map((row, metadata) -> Boolean.TRUE);
+		}
+		catch (RuntimeException e) {
+			Operators.onErrorDropped(e, actual.currentContext());
+			endHold();
+			return;
+		}
+		Flux.from(rows).subscribe(drain);
+	}
+
 	private void clear() {
 		Queue<T> q = queue;
-		if (q != null) {
-			Operators.onDiscardQueueWithClear(q, actual.currentContext(), null);
+		if (q == null) {
+			return;
+		}
+		T v;
+		while ((v = q.poll()) != null) {
+			discardItem(v);
+		}
+	}
+
+	void refuse(Throwable e) {
+		if (done) {
+			return;
+		}
+		error = e;
+		done = true;
+		HOLDS.decrementAndGet(this);
+		releaseLease();
+		drain();
+	}
+
+	/** Drains a result outside any lease and then tells the gate; errors are dropped. */
+	private static final class Straggler implements CoreSubscriber<Object> {
+
+		private final @Nullable StatementGate gate;
+		private final Context context;
+
+		Straggler(@Nullable StatementGate gate, Context context) {
+			this.gate = gate;
+			this.context = context;
+		}
+
+		@Override
+		public Context currentContext() {
+			return context;
+		}
+
+		@Override
+		public void onSubscribe(Subscription s) {
+			s.request(Long.MAX_VALUE);
+		}
+
+		@Override
+		public void onNext(Object o) {
+		}
+
+		@Override
+		public void onError(Throwable t) {
+			Operators.onErrorDropped(t, context);
+			end();
+		}
+
+		@Override
+		public void onComplete() {
+			end();
+		}
+
+		private void end() {
+			StatementGate g = gate;
+			if (g != null) {
+				g.straggled();
+			}
+		}
+	}
+
+	/** Reads a cancelled statement's result to its end; its errors are dropped (nobody is listening). */
+	private final class ResultDrain implements CoreSubscriber<Object>, Disposable {
+
+		private final Disposable.Composite drains;
+		private volatile @Nullable Subscription subscription;
+		private volatile boolean ended;
+
+		ResultDrain(Disposable.Composite drains) {
+			this.drains = drains;
+		}
+
+		@Override
+		public Context currentContext() {
+			return actual.currentContext();
+		}
+
+		@Override
+		public void onSubscribe(Subscription s) {
+			subscription = s;
+			if (!drains.add(this)) {
+				s.cancel();
+				end();
+				return;
+			}
+			s.request(Long.MAX_VALUE);
+		}
+
+		@Override
+		public void onNext(Object o) {
+		}
+
+		@Override
+		public void onError(Throwable t) {
+			Operators.onErrorDropped(t, actual.currentContext());
+			end();
+		}
+
+		@Override
+		public void onComplete() {
+			end();
+		}
+
+		private void end() {
+			if (!ended) {
+				ended = true;
+				drains.remove(this);
+				endHold();
+			}
+		}
+
+		@Override
+		public void dispose() {
+			Subscription s = subscription;
+			if (s != null) {
+				s.cancel();
+			}
 		}
 	}
 
@@ -200,9 +506,20 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 
 	private void releaseLease() {
 		Lease l = lease;
-		if (l != null && LEASE_HELD.compareAndSet(this, 1, 0)) {
-			l.release();
+		StatementGate g = straggling;
+		if ((l != null || g != null) && LEASE_HELD.compareAndSet(this, 1, 0)) {
+			if (l != null) {
+				l.release();
+			}
+			else {
+				g.straggled();
+			}
 		}
+	}
+
+	private @Nullable StatementGate gateOrNull() {
+		Lease l = lease;
+		return l != null ? l.gate() : straggling;
 	}
 
 	private void requestUpstream(long n) {

@@ -73,6 +73,13 @@ final class Lease {
 		}
 	}
 
+	/** The gate is closed (its scope released the connection): the operation fails instead of running. */
+	void refuse() {
+		first.refuse(new IllegalStateException("The connection of this scope has already been released: an operation "
+				+ "was subscribed after the scope that bound the connection terminated. Subscribe statements inside the "
+				+ "pipeline the scope wraps."));
+	}
+
 	/** Called before the grant, when more operations are already waiting behind this one. */
 	void markContended() {
 		contended = true;

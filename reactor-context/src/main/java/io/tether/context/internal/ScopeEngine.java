@@ -28,15 +28,18 @@ public final class ScopeEngine {
 	private final String description;
 	private final Duration requiresNewAcquireTimeout;
 	private final Scheduler timer;
+	private final CleanupBound cleanup;
 	private final ScopeSpec<Binding> eager = new NewConnection();
 	private final ScopeSpec<Binding> lazy = new LazyConnection();
 
-	public ScopeEngine(ConnectionFactory factory, String description, Duration requiresNewAcquireTimeout, Scheduler timer) {
+	public ScopeEngine(ConnectionFactory factory, String description, Duration requiresNewAcquireTimeout, Scheduler timer,
+			Duration cleanupTimeout) {
 		this.factory = factory;
 		this.key = new FactoryKey(factory);
 		this.description = description;
 		this.requiresNewAcquireTimeout = requiresNewAcquireTimeout;
 		this.timer = timer;
+		this.cleanup = new CleanupBound(cleanupTimeout, timer);
 	}
 
 	public String description() {
@@ -212,7 +215,7 @@ public final class ScopeEngine {
 	}
 
 	private Binding bindNew(Connection raw, @Nullable TransactionOptions tx) {
-		ConnectionHolder holder = ConnectionHolder.eager(factory, description, raw);
+		ConnectionHolder holder = ConnectionHolder.eager(factory, description, cleanup, raw);
 		return new Binding(holder, tx == null ? null : new TransactionState(holder, tx));
 	}
 
@@ -252,7 +255,7 @@ public final class ScopeEngine {
 
 		@Override
 		Publisher<Binding> acquire(Context outer) {
-			return Mono.just(new Binding(ConnectionHolder.lazy(factory, description, outer), null));
+			return Mono.just(new Binding(ConnectionHolder.lazy(factory, description, cleanup, outer), null));
 		}
 	}
 

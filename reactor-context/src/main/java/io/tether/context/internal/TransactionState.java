@@ -104,9 +104,28 @@ public final class TransactionState {
 		});
 	}
 
-	/** Rolls back; then restores the session. */
+	/**
+	 * Rolls back; then restores the session. A cleanup step: bounded, and skipped once the connection's
+	 * release has started (the release waits for what is in flight and rolls back itself). A rollback that
+	 * does not finish in time marks the connection for destruction and fails.
+	 */
 	Mono<Void> rollback() {
-		return Cleanup.andAlways(command(false).doOnSuccess(v -> ended = true), restore());
+		return Mono.defer(() -> {
+			if (holder.isReleasing()) {
+				return Mono.empty();
+			}
+			return Cleanup.andAlways(bounded(command(false)).doOnSuccess(v -> ended = true), bounded(restore()));
+		});
+	}
+
+	private Mono<Void> bounded(Mono<Void> step) {
+		CleanupBound b = holder.bound();
+		return step.timeout(b.timeout(), Mono.<Void>defer(() -> {
+			holder.poison();
+			return Mono.error(new java.util.concurrent.TimeoutException("A cleanup step of the transaction on "
+					+ holder.description() + " did not finish within " + b.timeout().toMillis() + "ms; the connection "
+					+ "will be destroyed instead of returned"));
+		}), b.timer());
 	}
 
 	/**
@@ -131,7 +150,7 @@ public final class TransactionState {
 	private Mono<Void> restore() {
 		return Mono.defer(() -> {
 			ScopedConnection c = holder.connectionIfOpen();
-			if (c == null) {
+			if (c == null || holder.isReleasing()) {
 				return Mono.empty();
 			}
 			Connection raw = c.unwrap();

@@ -17,10 +17,12 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.util.context.ContextView;
 
 /**
  * Wraps a factory (typically a pool) and counts what passes through: subscriptions to {@code create()},
@@ -43,6 +45,8 @@ public final class CountingConnectionFactory implements ConnectionFactory, Wrapp
 	private volatile Supplier<Mono<Void>> beforeBegin = Mono::empty;
 	private volatile Supplier<Mono<Void>> beforeCommit = Mono::empty;
 	private volatile Supplier<Mono<Void>> beforeRollback = Mono::empty;
+	private volatile Consumer<ContextView> onExecute = ctx -> {
+	};
 
 	public CountingConnectionFactory(ConnectionFactory delegate) {
 		this.delegate = delegate;
@@ -120,6 +124,14 @@ public final class CountingConnectionFactory implements ConnectionFactory, Wrapp
 
 	public void beforeRollback(Supplier<Mono<Void>> hook) {
 		this.beforeRollback = hook;
+	}
+
+	/**
+	 * Runs {@code hook}, with the subscriber's Context, when the driver's {@code execute()} publisher is
+	 * subscribed (the query is on its way).
+	 */
+	public void onExecute(Consumer<ContextView> hook) {
+		this.onExecute = hook;
 	}
 
 	/** What the connections saw in order: BEGIN, COMMIT, ROLLBACK, SAVEPOINT ..., and SQL text. */
@@ -203,7 +215,7 @@ public final class CountingConnectionFactory implements ConnectionFactory, Wrapp
 		public Statement createStatement(String sql) {
 			statements.add(new Executed(id, sql));
 			commands.add(id + ":" + sql);
-			return delegate.createStatement(sql);
+			return new HookedStatement(delegate.createStatement(sql));
 		}
 
 		@Override
@@ -275,5 +287,68 @@ public final class CountingConnectionFactory implements ConnectionFactory, Wrapp
 	/** Runs an update and returns the rows updated; a convenience for tests. */
 	public static Mono<Long> update(Connection c, String sql) {
 		return Flux.from(c.createStatement(sql).execute()).flatMap(r -> Mono.from(r.getRowsUpdated())).reduce(0L, Long::sum);
+	}
+
+	/** Forwards, and runs the {@link #onExecute} hook once the driver's execution is subscribed. */
+	private final class HookedStatement implements Statement, Wrapped<Statement> {
+
+		private final Statement delegate;
+
+		HookedStatement(Statement delegate) {
+			this.delegate = delegate;
+		}
+
+		@Override
+		public Statement add() {
+			delegate.add();
+			return this;
+		}
+
+		@Override
+		public Statement bind(int index, Object value) {
+			delegate.bind(index, value);
+			return this;
+		}
+
+		@Override
+		public Statement bind(String name, Object value) {
+			delegate.bind(name, value);
+			return this;
+		}
+
+		@Override
+		public Statement bindNull(int index, Class<?> type) {
+			delegate.bindNull(index, type);
+			return this;
+		}
+
+		@Override
+		public Statement bindNull(String name, Class<?> type) {
+			delegate.bindNull(name, type);
+			return this;
+		}
+
+		@Override
+		public Statement returnGeneratedValues(String... columns) {
+			delegate.returnGeneratedValues(columns);
+			return this;
+		}
+
+		@Override
+		public Statement fetchSize(int rows) {
+			delegate.fetchSize(rows);
+			return this;
+		}
+
+		@Override
+		public Publisher<? extends io.r2dbc.spi.Result> execute() {
+			Consumer<ContextView> hook = onExecute;
+			return Flux.deferContextual(ctx -> Flux.from(delegate.execute()).doOnSubscribe(s -> hook.accept(ctx)));
+		}
+
+		@Override
+		public Statement unwrap() {
+			return delegate;
+		}
 	}
 }

@@ -1,0 +1,12 @@
+package io.tether.context.internal;
+
+import java.time.Duration;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * How long one cleanup step of a scope may take (the drain of a cancelled result, a rollback, the restore
+ * of session state, the release), and the scheduler that times it. A step that does not finish in time
+ * gives up on the connection: it is destroyed instead of waited for.
+ */
+record CleanupBound(Duration timeout, Scheduler timer) {
+}
