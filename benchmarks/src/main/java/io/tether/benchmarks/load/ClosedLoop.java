@@ -1,0 +1,142 @@
+package io.tether.benchmarks.load;
+
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * A closed loop: {@code inFlight} workers, each starting its next operation as soon as its last one ended
+ * (success or error), for a warm-up and then a measured window, without a pause between the two. What is
+ * measured: operations that succeeded in the window, the process CPU time spent in the window (every thread
+ * of this JVM: the peer's event loops, pool threads, GC and JIT), and the machine's busy cores in the window
+ * from {@code /proc/stat} (so a disturbed window shows).
+ */
+final class ClosedLoop {
+
+	/** What one window measured. */
+	record Window(long ops, long nanos, long cpuNanos, double machineBusyCores, long errorsInWindow, long gcCount) {
+	}
+
+	private final AtomicBoolean stop = new AtomicBoolean();
+	private final LongAdder done = new LongAdder();
+	private final Errors errors = new Errors();
+	private final Workload workload;
+	private final int users;
+
+	ClosedLoop(Workload workload, int users) {
+		this.workload = workload;
+		this.users = users;
+	}
+
+	Errors errors() {
+		return errors;
+	}
+
+	private long randomId() {
+		return ThreadLocalRandom.current().nextLong(1, users + 1L);
+	}
+
+	Window run(Peer peer, Duration warmup, Duration window, Duration drainTimeout) throws Exception {
+		CompletableFuture<?> finished;
+		if (peer instanceof Peer.Reactive r) {
+			finished = startReactive(r);
+		}
+		else {
+			List<Thread> threads = startBlocking((Peer.Blocking) peer);
+			finished = CompletableFuture.runAsync(() -> threads.forEach(ClosedLoop::joinQuietly));
+		}
+		Thread.sleep(warmup.toMillis());
+		Snapshot start = Snapshot.take(done, errors);
+		Thread.sleep(window.toMillis());
+		Snapshot end = Snapshot.take(done, errors);
+		stop.set(true);
+		try {
+			finished.get(drainTimeout.toMillis(), TimeUnit.MILLISECONDS);
+		}
+		catch (TimeoutException e) {
+			errors.record(new IllegalStateException("operations still in flight " + drainTimeout.toSeconds()
+					+ " s after the window ended: the peer is stuck"));
+		}
+		return new Window(end.ops - start.ops, end.nanos - start.nanos, end.cpuNanos - start.cpuNanos,
+				ProcStat.busyCores(start.procStat, end.procStat), end.errors - start.errors, end.gcCount - start.gcCount);
+	}
+
+	private CompletableFuture<Void> startReactive(Peer.Reactive peer) {
+		// Subscribed from a thread of its own, so that an operation that fails synchronously cannot hold main.
+		Scheduler starter = Schedulers.newSingle("loadbench-start");
+		return Flux.range(0, workload.inFlight())
+				.flatMap(i -> Mono.defer(() -> operation(peer))
+						.switchIfEmpty(Mono.error(() -> new IllegalStateException("the operation returned no row")))
+						.doOnNext(x -> done.increment())
+						.onErrorResume(e -> {
+							errors.record(e);
+							return Mono.empty();
+						})
+						.repeat(() -> !stop.get())
+						.then(), workload.inFlight())
+				.then()
+				.subscribeOn(starter)
+				.doFinally(s -> starter.dispose())
+				.toFuture();
+	}
+
+	private Mono<?> operation(Peer.Reactive peer) {
+		return workload.isW2() ? peer.w2(randomId(), randomId()) : peer.w1(randomId());
+	}
+
+	private List<Thread> startBlocking(Peer.Blocking peer) {
+		List<Thread> threads = new ArrayList<>();
+		for (int i = 0; i < workload.inFlight(); i++) {
+			Thread t = new Thread(() -> {
+				while (!stop.get()) {
+					try {
+						Object result = workload.isW2() ? peer.w2(randomId(), randomId()) : peer.w1(randomId());
+						if (result != null) {
+							done.increment();
+						}
+					}
+					catch (Exception | AssertionError e) {
+						errors.record(e);
+					}
+				}
+			}, "loadbench-worker-" + i);
+			t.start();
+			threads.add(t);
+		}
+		return threads;
+	}
+
+	private static void joinQuietly(Thread t) {
+		try {
+			t.join();
+		}
+		catch (InterruptedException e) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	private record Snapshot(long ops, long errors, long nanos, long cpuNanos, long[] procStat, long gcCount) {
+		static Snapshot take(LongAdder done, Errors errors) {
+			long gc = 0;
+			for (var b : ManagementFactory.getGarbageCollectorMXBeans()) {
+				gc += Math.max(0, b.getCollectionCount());
+			}
+			return new Snapshot(done.sum(), errors.total(), System.nanoTime(), processCpuNanos(), ProcStat.read(), gc);
+		}
+	}
+
+	static long processCpuNanos() {
+		return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+	}
+}

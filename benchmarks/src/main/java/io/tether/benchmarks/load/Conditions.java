@@ -1,0 +1,56 @@
+package io.tether.benchmarks.load;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+
+/** What the run was and what the machine looked like when it started: the header of the results file. */
+record Conditions(String text) {
+
+	static Conditions capture(Target t, Map<String, String> options, Duration warmup, Duration window, int reps,
+			List<Workload> workloads, List<String> peers, List<String> jvm) {
+		Runtime rt = Runtime.getRuntime();
+		String s = "Tether load runner (io.tether.benchmarks.load.LoadRunner)\n"
+				+ "started   " + LocalDateTime.now(ZoneOffset.UTC) + " UTC\n"
+				+ "machine   " + rt.availableProcessors() + " cores, " + memory() + ", " + System.getProperty("os.name") + " "
+				+ System.getProperty("os.version") + ", load average " + loadAverage() + "\n"
+				+ "java      " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ", peers' JVM options "
+				+ String.join(" ", jvm) + "\n"
+				+ "server    " + LoadRunner.serverVersion(t) + " at " + t.host() + ":" + t.port() + "/" + t.database()
+				+ "; other client sessions on the server at start: " + LoadRunner.otherSessions(t) + "\n"
+				+ "run       warm-up " + warmup.toSeconds() + " s then a " + window.toSeconds() + " s window per measurement, "
+				+ reps + " repetitions interleaved across peers (order rotated each repetition), workloads " + workloads + "\n"
+				+ "peers     " + peers + "; every pool " + t.poolSize() + " connections; " + t.users() + " users in "
+				+ t.table() + (options.isEmpty() ? "" : "\noptions   " + options) + "\n";
+		return new Conditions(s);
+	}
+
+	static String loadAverage() {
+		try {
+			String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+			return f[0] + " " + f[1] + " " + f[2];
+		}
+		catch (IOException | RuntimeException e) {
+			return "unknown";
+		}
+	}
+
+	private static String memory() {
+		try {
+			for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+				if (line.startsWith("MemTotal:")) {
+					return Long.parseLong(line.replaceAll("\\D", "")) / 1024 / 1024 + " GiB RAM";
+				}
+			}
+		}
+		catch (IOException | RuntimeException e) {
+			// not Linux: leave it out
+		}
+		return "RAM unknown";
+	}
+}

@@ -1,0 +1,280 @@
+package io.tether.benchmarks.load;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The PostgreSQL load runner: every peer (see {@link Peer}, and {@link Pgbench}) on every workload (see
+ * {@link Workload}), repetition by repetition, each measurement in a JVM of its own (warm-up and window in
+ * that JVM), then a table of medians and same-repetition ratios.
+ *
+ * <pre>
+ * java -cp benchmarks/target/benchmarks.jar io.tether.benchmarks.load.LoadRunner [--option=value ...]
+ *   --url=r2dbc:postgresql://...   default: $TETHER_PG_URL, else r2dbc:postgresql://postgres@127.0.0.1:5432/postgres
+ *   --warmup=40s --window=15s --reps=3
+ *   --workloads=w1:32,w1:4,w2:32   --pool=10   --users=10000   --schema=tether_load
+ *   --peers=tether,tether-r2dbc-pool,raw-r2dbc-pool,spring,jdbc-hikari,pgbench   (also: tether-map)
+ *   --quick                        = --warmup=10s --window=5s --reps=1
+ *   --jvm="-Xms1g -Xmx1g"          the peers' JVM options
+ *   --jfr=tether:w1:32             record JFR in that peer's window (first repetition) and summarise it
+ *   --out=benchmarks/results/load-DATE.txt   (raw rows also in the same name with .tsv)
+ * </pre>
+ *
+ * The runner creates its table in {@code --schema} (dropped first if it exists) and drops the schema at the end.
+ */
+public final class LoadRunner {
+
+	private LoadRunner() {
+	}
+
+	public static void main(String[] args) throws Exception {
+		Map<String, String> o = parse(args);
+		if (o.containsKey("child")) {
+			child(o);
+			return;
+		}
+		if (o.containsKey("summarise-jfr")) {
+			JfrSummary.main(new String[] {o.get("summarise-jfr"), o.getOrDefault("top", "25")});
+			return;
+		}
+		boolean quick = o.containsKey("quick");
+		Duration warmup = duration(o.getOrDefault("warmup", quick ? "10s" : "40s"));
+		Duration window = duration(o.getOrDefault("window", quick ? "5s" : "15s"));
+		int reps = Integer.parseInt(o.getOrDefault("reps", quick ? "1" : "3"));
+		List<Workload> workloads = Arrays.stream(o.getOrDefault("workloads", "w1:32,w1:4,w2:32").split(","))
+				.map(Workload::parse).toList();
+		List<String> peers = List.of(o.getOrDefault("peers", String.join(",", Peer.NAMES) + "," + Peer.PGBENCH).split(","));
+		for (String p : peers) {
+			if (!Peer.NAMES.contains(p) && !Peer.OPTIONAL.contains(p) && !p.equals(Peer.PGBENCH)) {
+				throw new IllegalArgumentException("unknown peer " + p + ", expected one of " + Peer.NAMES + ", "
+						+ Peer.OPTIONAL + " or " + Peer.PGBENCH);
+			}
+		}
+		Target target = target(o);
+		String stamp = LocalDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd-HHmm"));
+		Path out = Path.of(o.getOrDefault("out", "benchmarks/results/load-" + stamp + ".txt"));
+		Path tsv = Path.of(out.toString().replaceFirst("\\.txt$", "") + ".tsv");
+		Path work = Files.createTempDirectory("tether-loadbench-");
+		List<String> jvm = List.of(o.getOrDefault("jvm", "-Xms1g -Xmx1g").trim().split("\\s+"));
+		String jfr = o.get("jfr");
+
+		Files.createDirectories(out.toAbsolutePath().getParent());
+		Conditions conditions = Conditions.capture(target, o, warmup, window, reps, workloads, peers, jvm);
+		System.out.println(conditions.text());
+		System.out.println("logs of every run: " + work);
+		Files.writeString(tsv, Result.TSV_HEADER + "\n", StandardCharsets.UTF_8);
+
+		List<Result> results = new ArrayList<>();
+		createSchema(target);
+		try {
+			Pgbench pgbench = peers.contains(Peer.PGBENCH) ? new Pgbench(o.getOrDefault("pgbench", "/usr/bin/pgbench"), target, work) : null;
+			for (int rep = 1; rep <= reps; rep++) {
+				for (Workload w : workloads) {
+					// Rotate the order each repetition so that no peer always runs right after the same neighbour.
+					List<String> order = new ArrayList<>(peers);
+					java.util.Collections.rotate(order, -(rep - 1));
+					for (String peer : order) {
+						Path log = work.resolve("rep" + rep + "-" + w.kind() + "-" + w.inFlight() + "-" + peer + ".log");
+						Result r;
+						if (peer.equals(Peer.PGBENCH)) {
+							r = pgbench.run(rep, w, warmup, window, log);
+						}
+						else {
+							String jfrFile = (peer + ":" + w).equals(jfr) && rep == 1
+									? work.resolve("jfr-" + peer + "-" + w.kind() + "-" + w.inFlight() + ".jfr").toString() : null;
+							r = fork(rep, w, peer, target, o, warmup, window, jvm, log, jfrFile);
+							if (jfrFile != null) {
+								Path summary = out.resolveSibling(out.getFileName().toString().replaceFirst("\\.txt$", "")
+										+ "-jfr-" + peer + "-" + w.kind() + "-" + w.inFlight() + ".txt");
+								Files.writeString(summary, JfrSummary.summarise(Path.of(jfrFile), 25), StandardCharsets.UTF_8);
+								System.out.println("JFR summary: " + summary + " (recording " + jfrFile + ")");
+							}
+						}
+						results.add(r);
+						Files.writeString(tsv, r.tsv() + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+						System.out.printf(Locale.ROOT, "rep %d %-6s %-18s %,10.0f ops/s %8.1f µs CPU/op %5.2f client cores %5.2f machine cores %d errors%n",
+								rep, w, peer, r.opsPerSecond(), r.cpuMicrosPerOp(), r.clientCores(), r.machineBusyCores(), r.errorsTotal());
+					}
+				}
+			}
+		}
+		finally {
+			dropSchema(target);
+		}
+		String report = conditions.text() + "\nfinished " + LocalDateTime.now(ZoneOffset.UTC) + " UTC, load average "
+				+ Conditions.loadAverage() + "\n\n" + Report.table(results, workloads, peers) + "\n" + Report.errors(results)
+				+ "\nraw results (also in " + tsv.getFileName() + ")\n" + Result.TSV_HEADER + "\n"
+				+ String.join("\n", results.stream().map(Result::tsv).toList()) + "\n";
+		Files.writeString(out, report, StandardCharsets.UTF_8);
+		System.out.println();
+		System.out.println(Report.table(results, workloads, peers));
+		System.out.println(Report.errors(results));
+		System.out.println("written: " + out + " and " + tsv);
+	}
+
+	private static Target target(Map<String, String> o) {
+		String url = o.getOrDefault("url", System.getenv().getOrDefault("TETHER_PG_URL",
+				"r2dbc:postgresql://postgres@127.0.0.1:5432/postgres"));
+		return Target.of(url, Integer.parseInt(o.getOrDefault("pool", "10")), o.getOrDefault("schema", "tether_load"),
+				Integer.parseInt(o.getOrDefault("users", "10000")));
+	}
+
+	// ---------------------------------------------------------------- one measurement in its own JVM
+
+	private static Result fork(int rep, Workload w, String peer, Target target, Map<String, String> o, Duration warmup,
+			Duration window, List<String> jvm, Path log, String jfrFile) throws IOException, InterruptedException {
+		List<String> cmd = new ArrayList<>();
+		cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+		cmd.addAll(jvm);
+		if (jfrFile != null) {
+			cmd.add("-XX:StartFlightRecording=delay=" + warmup.toSeconds() + "s,duration=" + window.toSeconds()
+					+ "s,settings=profile,filename=" + jfrFile);
+		}
+		cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), LoadRunner.class.getName(), "--child",
+				"--peer=" + peer, "--workload=" + w, "--pool=" + target.poolSize(),
+				"--schema=" + target.schema(), "--users=" + target.users(), "--warmup=" + warmup.toMillis() + "ms",
+				"--window=" + window.toMillis() + "ms"));
+		ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+		// The URL goes by the environment, not the command line, where ps would show a password in it.
+		pb.environment().put("TETHER_PG_URL", target.r2dbcUrl());
+		Process p = pb.start();
+		int rc = p.waitFor();
+		List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+		long[] v = null;
+		Map<String, Errors.Cause> causes = new LinkedHashMap<>();
+		for (String line : lines) {
+			String[] f = line.split("\t", -1);
+			if (f[0].equals("RESULT") && f.length == 7) {
+				v = new long[] {Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]), Double.doubleToLongBits(Double.parseDouble(f[4])),
+						Long.parseLong(f[5]), Long.parseLong(f[6])};
+			}
+			else if (f[0].equals("CAUSE") && f.length == 4) {
+				causes.put(f[2], new Errors.Cause(Long.parseLong(f[1]), f[3]));
+			}
+		}
+		if (v == null) {
+			String tail = String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
+			causes.put("the peer's JVM ended without a result (exit " + rc + ")", new Errors.Cause(1, Errors.oneLine(tail) + " (log " + log + ")"));
+			return new Result(rep, w, peer, 0, window.toNanos(), 0, Double.NaN, 1, 0, causes);
+		}
+		return new Result(rep, w, peer, v[0], v[1], v[2], Double.longBitsToDouble(v[3]), v[4], v[5], causes);
+	}
+
+	private static void child(Map<String, String> o) throws Exception {
+		Target target = target(o);
+		Workload w = Workload.parse(o.get("workload"));
+		ClosedLoop loop = new ClosedLoop(w, target.users());
+		ClosedLoop.Window m;
+		try (Peer peer = Peer.open(o.get("peer"), target)) {
+			m = loop.run(peer, duration(o.get("warmup")), duration(o.get("window")), Duration.ofSeconds(30));
+		}
+		try (PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8)) {
+			out.printf(Locale.ROOT, "RESULT\t%d\t%d\t%d\t%.4f\t%d\t%d%n", m.ops(), m.nanos(), m.cpuNanos(), m.machineBusyCores(),
+					m.errorsInWindow(), m.gcCount());
+			loop.errors().causes().forEach((k, c) -> out.println("CAUSE\t" + c.count() + "\t" + Errors.oneLine(k) + "\t" + c.firstMessage()));
+		}
+		// Daemon threads of a peer that did not stop (a stuck pool) must not keep this JVM alive.
+		System.exit(0);
+	}
+
+	// ---------------------------------------------------------------- schema
+
+	private static Connection jdbc(Target t) throws SQLException {
+		Properties p = new Properties();
+		p.setProperty("user", t.user());
+		if (t.password() != null) {
+			p.setProperty("password", t.password());
+		}
+		p.setProperty("ApplicationName", "loadbench-setup");
+		return DriverManager.getConnection(t.jdbcUrl(), p);
+	}
+
+	private static void createSchema(Target t) throws SQLException {
+		try (Connection c = jdbc(t); Statement s = c.createStatement()) {
+			s.execute("drop schema if exists " + t.schema() + " cascade");
+			s.execute("create schema " + t.schema());
+			s.execute("create table " + t.table() + " (id bigint primary key, email text not null, is_active boolean not null,"
+					+ " login_count bigint not null default 0)");
+			s.execute("insert into " + t.table() + " (id, email, is_active) select g, 'user' || g || '@example.com', g % 10 <> 0"
+					+ " from generate_series(1, " + t.users() + ") g");
+			s.execute("analyze " + t.table());
+		}
+	}
+
+	private static void dropSchema(Target t) throws SQLException {
+		try (Connection c = jdbc(t); Statement s = c.createStatement()) {
+			s.execute("drop schema if exists " + t.schema() + " cascade");
+		}
+	}
+
+	static String serverVersion(Target t) {
+		try (Connection c = jdbc(t); Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select version()")) {
+			rs.next();
+			return rs.getString(1);
+		}
+		catch (SQLException e) {
+			return "unknown (" + e.getMessage() + ")";
+		}
+	}
+
+	static int otherSessions(Target t) {
+		try (Connection c = jdbc(t); Statement s = c.createStatement();
+				ResultSet rs = s.executeQuery("select count(*) from pg_stat_activity where backend_type = 'client backend'"
+						+ " and pid <> pg_backend_pid() and coalesce(application_name, '') not like 'loadbench-%'")) {
+			rs.next();
+			return rs.getInt(1);
+		}
+		catch (SQLException e) {
+			return -1;
+		}
+	}
+
+	// ---------------------------------------------------------------- options
+
+	static Map<String, String> parse(String[] args) {
+		Map<String, String> o = new LinkedHashMap<>();
+		for (String a : args) {
+			if (!a.startsWith("--")) {
+				throw new IllegalArgumentException("options are --name=value, was " + a);
+			}
+			int eq = a.indexOf('=');
+			o.put(eq < 0 ? a.substring(2) : a.substring(2, eq), eq < 0 ? "" : a.substring(eq + 1));
+		}
+		return o;
+	}
+
+	/** {@code 40s}, {@code 2m}, {@code 500ms}. */
+	static Duration duration(String s) {
+		String t = s.trim().toLowerCase(Locale.ROOT);
+		if (t.endsWith("ms")) {
+			return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+		}
+		if (t.endsWith("s")) {
+			return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)));
+		}
+		if (t.endsWith("m")) {
+			return Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1)));
+		}
+		throw new IllegalArgumentException("a duration is like 40s, 2m or 500ms, was " + s);
+	}
+}
