@@ -1,6 +1,7 @@
 package io.tether.benchmarks.load;
 
 import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +11,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
@@ -25,8 +29,13 @@ import reactor.core.scheduler.Schedulers;
 final class ClosedLoop {
 
 	/** What one window measured. */
-	record Window(long ops, long nanos, long cpuNanos, double machineBusyCores, long errorsInWindow, long gcCount) {
+	record Window(long ops, long nanos, long cpuNanos, double machineBusyCores, long errorsInWindow, long gcCount,
+			long jitMillis, long warmupMillis) {
 	}
+
+	/** Warm-up goes on in slices of this length while the JIT compiler was busy for more than {@link #JIT_QUIET} of one. */
+	private static final Duration SLICE = Duration.ofSeconds(2);
+	private static final double JIT_QUIET = 0.05;
 
 	private final AtomicBoolean stop = new AtomicBoolean();
 	private final LongAdder done = new LongAdder();
@@ -47,7 +56,7 @@ final class ClosedLoop {
 		return ThreadLocalRandom.current().nextLong(1, users + 1L);
 	}
 
-	Window run(Peer peer, Duration warmup, Duration window, Duration drainTimeout) throws Exception {
+	Window run(Peer peer, Duration warmup, Duration window, Duration drainTimeout, @Nullable Path jfr) throws Exception {
 		CompletableFuture<?> finished;
 		if (peer instanceof Peer.Reactive r) {
 			finished = startReactive(r);
@@ -56,10 +65,42 @@ final class ClosedLoop {
 			List<Thread> threads = startBlocking((Peer.Blocking) peer);
 			finished = CompletableFuture.runAsync(() -> threads.forEach(ClosedLoop::joinQuietly));
 		}
-		Thread.sleep(warmup.toMillis());
+		long warmupStart = System.nanoTime();
+		// On a shared 2-core machine the JIT can still be compiling the peer's hot paths after a fixed warm-up,
+		// and compilation would then be counted as the peer's CPU per operation: after the minimum, warm on
+		// (up to twice the minimum plus 10 s) until a slice passes with the compiler nearly idle. Every slice is logged.
+		long minimumEnd = warmupStart + warmup.toNanos();
+		long maximumEnd = warmupStart + 2 * warmup.toNanos() + Duration.ofSeconds(10).toNanos();
+		Snapshot last = Snapshot.take(done, errors);
+		while (true) {
+			long left = minimumEnd - System.nanoTime();
+			Thread.sleep(Math.max(1, Math.min(SLICE.toMillis(), left > 0 ? left / 1_000_000 : SLICE.toMillis())));
+			Snapshot now = Snapshot.take(done, errors);
+			long jit = now.jitMillis - last.jitMillis;
+			long ops = now.ops - last.ops;
+			System.out.printf(java.util.Locale.ROOT, "warm-up %5.1f s: %,8.0f ops/s, %7.1f µs CPU/op, JIT %4d ms, %d errors%n",
+					(now.nanos - warmupStart) / 1e9, ops * 1e9 / (now.nanos - last.nanos),
+					ops == 0 ? Double.NaN : (now.cpuNanos - last.cpuNanos) / 1e3 / ops, jit, now.errors - last.errors);
+			boolean quiet = jit <= JIT_QUIET * (now.nanos - last.nanos) / 1e6;
+			last = now;
+			if (now.nanos >= maximumEnd || (now.nanos >= minimumEnd && quiet)) {
+				break;
+			}
+		}
+		long warmupMillis = (System.nanoTime() - warmupStart) / 1_000_000;
+		Recording recording = null;
+		if (jfr != null) {
+			recording = new Recording(Configuration.getConfiguration("profile"));
+			recording.start();
+		}
 		Snapshot start = Snapshot.take(done, errors);
 		Thread.sleep(window.toMillis());
 		Snapshot end = Snapshot.take(done, errors);
+		if (recording != null) {
+			recording.stop();
+			recording.dump(jfr);
+			recording.close();
+		}
 		stop.set(true);
 		try {
 			finished.get(drainTimeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -69,7 +110,8 @@ final class ClosedLoop {
 					+ " s after the window ended: the peer is stuck"));
 		}
 		return new Window(end.ops - start.ops, end.nanos - start.nanos, end.cpuNanos - start.cpuNanos,
-				ProcStat.busyCores(start.procStat, end.procStat), end.errors - start.errors, end.gcCount - start.gcCount);
+				ProcStat.busyCores(start.procStat, end.procStat), end.errors - start.errors, end.gcCount - start.gcCount,
+				end.jitMillis - start.jitMillis, warmupMillis);
 	}
 
 	private CompletableFuture<Void> startReactive(Peer.Reactive peer) {
@@ -126,14 +168,20 @@ final class ClosedLoop {
 		}
 	}
 
-	private record Snapshot(long ops, long errors, long nanos, long cpuNanos, long[] procStat, long gcCount) {
+	private record Snapshot(long ops, long errors, long nanos, long cpuNanos, long[] procStat, long gcCount, long jitMillis) {
 		static Snapshot take(LongAdder done, Errors errors) {
 			long gc = 0;
 			for (var b : ManagementFactory.getGarbageCollectorMXBeans()) {
 				gc += Math.max(0, b.getCollectionCount());
 			}
-			return new Snapshot(done.sum(), errors.total(), System.nanoTime(), processCpuNanos(), ProcStat.read(), gc);
+			return new Snapshot(done.sum(), errors.total(), System.nanoTime(), processCpuNanos(), ProcStat.read(), gc, ClosedLoop.jitMillis());
 		}
+	}
+
+	/** Time the JIT compiler threads spent compiling so far (they count in the process CPU time too). */
+	static long jitMillis() {
+		var jit = ManagementFactory.getCompilationMXBean();
+		return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
 	}
 
 	static long processCpuNanos() {

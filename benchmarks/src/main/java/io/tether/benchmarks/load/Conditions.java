@@ -12,7 +12,7 @@ import java.util.Map;
 /** What the run was and what the machine looked like when it started: the header of the results file. */
 record Conditions(String text) {
 
-	static Conditions capture(Target t, Map<String, String> options, Duration warmup, Duration window, int reps,
+	static Conditions capture(Target t, Map<String, String> options, Duration warmup, Duration rewarm, Duration window, int reps,
 			List<Workload> workloads, List<String> peers, List<String> jvm) {
 		Runtime rt = Runtime.getRuntime();
 		String s = "Tether load runner (io.tether.benchmarks.load.LoadRunner)\n"
@@ -23,8 +23,10 @@ record Conditions(String text) {
 				+ String.join(" ", jvm) + "\n"
 				+ "server    " + LoadRunner.serverVersion(t) + " at " + t.host() + ":" + t.port() + "/" + t.database()
 				+ "; other client sessions on the server at start: " + LoadRunner.otherSessions(t) + "\n"
-				+ "run       warm-up " + warmup.toSeconds() + " s then a " + window.toSeconds() + " s window per measurement, "
-				+ reps + " repetitions interleaved across peers (order rotated each repetition), workloads " + workloads + "\n"
+				+ "run       one JVM per peer for the whole run; warm-up " + warmup.toSeconds() + " s before a peer's first W1 and first W2 window, "
+				+ rewarm.toSeconds() + " s before later ones (both go on while the JIT is busy, up to 2x + 10 s), then a "
+				+ window.toSeconds() + " s window;\n          " + reps
+				+ " repetitions interleaved across peers (order rotated each repetition), workloads " + workloads + "\n"
 				+ "peers     " + peers + "; every pool " + t.poolSize() + " connections; " + t.users() + " users in "
 				+ t.table() + (options.isEmpty() ? "" : "\noptions   " + options) + "\n";
 		return new Conditions(s);

@@ -25,18 +25,19 @@ import java.util.Properties;
 
 /**
  * The PostgreSQL load runner: every peer (see {@link Peer}, and {@link Pgbench}) on every workload (see
- * {@link Workload}), repetition by repetition, each measurement in a JVM of its own (warm-up and window in
- * that JVM), then a table of medians and same-repetition ratios.
+ * {@link Workload}), repetition by repetition, each peer in a JVM of its own for the whole run (see
+ * {@link PeerProcess}; warm-up and window in that JVM), then a table of medians and same-repetition ratios.
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar io.tether.benchmarks.load.LoadRunner [--option=value ...]
  *   --url=r2dbc:postgresql://...   default: $TETHER_PG_URL, else r2dbc:postgresql://postgres@127.0.0.1:5432/postgres
- *   --warmup=40s --window=15s --reps=3
+ *   --warmup=40s --rewarm=10s --window=15s --reps=3   (warm-up before a peer's first W1 and first W2 window,
+ *                                  warm-up before later windows; both go on while the JIT is busy)
  *   --workloads=w1:32,w1:4,w2:32   --pool=10   --users=10000   --schema=tether_load
  *   --peers=tether,tether-r2dbc-pool,raw-r2dbc-pool,spring,jdbc-hikari,pgbench   (also: tether-map)
- *   --quick                        = --warmup=10s --window=5s --reps=1
- *   --jvm="-Xms1g -Xmx1g"          the peers' JVM options
- *   --jfr=tether:w1:32             record JFR in that peer's window (first repetition) and summarise it
+ *   --quick                        = --warmup=10s --rewarm=5s --window=5s --reps=1
+ *   --jvm="-Xms512m -Xmx512m"      the peers' JVM options
+ *   --jfr=tether:w1:32             record JFR in that peer's window (last repetition) and summarise it
  *   --out=benchmarks/results/load-DATE.txt   (raw rows also in the same name with .tsv)
  * </pre>
  *
@@ -49,8 +50,8 @@ public final class LoadRunner {
 
 	public static void main(String[] args) throws Exception {
 		Map<String, String> o = parse(args);
-		if (o.containsKey("child")) {
-			child(o);
+		if (o.containsKey("serve")) {
+			serve(o);
 			return;
 		}
 		if (o.containsKey("summarise-jfr")) {
@@ -59,6 +60,7 @@ public final class LoadRunner {
 		}
 		boolean quick = o.containsKey("quick");
 		Duration warmup = duration(o.getOrDefault("warmup", quick ? "10s" : "40s"));
+		Duration rewarm = duration(o.getOrDefault("rewarm", quick ? "5s" : "10s"));
 		Duration window = duration(o.getOrDefault("window", quick ? "5s" : "15s"));
 		int reps = Integer.parseInt(o.getOrDefault("reps", quick ? "1" : "3"));
 		List<Workload> workloads = Arrays.stream(o.getOrDefault("workloads", "w1:32,w1:4,w2:32").split(","))
@@ -75,51 +77,74 @@ public final class LoadRunner {
 		Path out = Path.of(o.getOrDefault("out", "benchmarks/results/load-" + stamp + ".txt"));
 		Path tsv = Path.of(out.toString().replaceFirst("\\.txt$", "") + ".tsv");
 		Path work = Files.createTempDirectory("tether-loadbench-");
-		List<String> jvm = List.of(o.getOrDefault("jvm", "-Xms1g -Xmx1g").trim().split("\\s+"));
+		List<String> jvm = List.of(o.getOrDefault("jvm", "-Xms512m -Xmx512m").trim().split("\\s+"));
 		String jfr = o.get("jfr");
 
 		Files.createDirectories(out.toAbsolutePath().getParent());
-		Conditions conditions = Conditions.capture(target, o, warmup, window, reps, workloads, peers, jvm);
+		Conditions conditions = Conditions.capture(target, o, warmup, rewarm, window, reps, workloads, peers, jvm);
 		System.out.println(conditions.text());
 		System.out.println("logs of every run: " + work);
 		Files.writeString(tsv, Result.TSV_HEADER + "\n", StandardCharsets.UTF_8);
 
 		List<Result> results = new ArrayList<>();
 		createSchema(target);
+		// A run stopped with Ctrl-C still drops its schema (the finally below does not run then).
+		Thread dropOnExit = new Thread(() -> {
+			try {
+				dropSchema(target);
+			}
+			catch (SQLException e) {
+				System.err.println("could not drop schema " + target.schema() + ": " + e.getMessage());
+			}
+		}, "loadbench-drop-schema");
+		Runtime.getRuntime().addShutdownHook(dropOnExit);
+		Map<String, PeerProcess> processes = new LinkedHashMap<>();
 		try {
 			Pgbench pgbench = peers.contains(Peer.PGBENCH) ? new Pgbench(o.getOrDefault("pgbench", "/usr/bin/pgbench"), target, work) : null;
+			for (String peer : peers) {
+				if (!peer.equals(Peer.PGBENCH)) {
+					processes.put(peer, PeerProcess.start(peer, target, jvm, work.resolve(peer + ".log")));
+				}
+			}
+			java.util.Set<String> warmed = new java.util.HashSet<>();
 			for (int rep = 1; rep <= reps; rep++) {
 				for (Workload w : workloads) {
 					// Rotate the order each repetition so that no peer always runs right after the same neighbour.
 					List<String> order = new ArrayList<>(peers);
 					java.util.Collections.rotate(order, -(rep - 1));
 					for (String peer : order) {
-						Path log = work.resolve("rep" + rep + "-" + w.kind() + "-" + w.inFlight() + "-" + peer + ".log");
 						Result r;
 						if (peer.equals(Peer.PGBENCH)) {
-							r = pgbench.run(rep, w, warmup, window, log);
+							r = pgbench.run(rep, w, warmup, window, work.resolve("pgbench.log"));
 						}
 						else {
-							String jfrFile = (peer + ":" + w).equals(jfr) && rep == 1
-									? work.resolve("jfr-" + peer + "-" + w.kind() + "-" + w.inFlight() + ".jfr").toString() : null;
-							r = fork(rep, w, peer, target, o, warmup, window, jvm, log, jfrFile);
+							Path jfrFile = (peer + ":" + w).equals(jfr) && rep == reps
+									? work.resolve("jfr-" + peer + "-" + w.kind() + "-" + w.inFlight() + ".jfr") : null;
+							// The first measurement of a peer on W1 or W2 warms its JVM; later ones only refill
+							// caches and the pool (and go on while the JIT is still busy, see ClosedLoop).
+							r = processes.get(peer).run(rep, w, warmed.add(peer + w.kind()) ? warmup : rewarm, window, jfrFile);
 							if (jfrFile != null) {
 								Path summary = out.resolveSibling(out.getFileName().toString().replaceFirst("\\.txt$", "")
 										+ "-jfr-" + peer + "-" + w.kind() + "-" + w.inFlight() + ".txt");
-								Files.writeString(summary, JfrSummary.summarise(Path.of(jfrFile), 25), StandardCharsets.UTF_8);
+								Files.writeString(summary, JfrSummary.summarise(jfrFile, 25), StandardCharsets.UTF_8);
 								System.out.println("JFR summary: " + summary + " (recording " + jfrFile + ")");
 							}
 						}
 						results.add(r);
 						Files.writeString(tsv, r.tsv() + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
-						System.out.printf(Locale.ROOT, "rep %d %-6s %-18s %,10.0f ops/s %8.1f µs CPU/op %5.2f client cores %5.2f machine cores %d errors%n",
-								rep, w, peer, r.opsPerSecond(), r.cpuMicrosPerOp(), r.clientCores(), r.machineBusyCores(), r.errorsTotal());
+						System.out.printf(Locale.ROOT, "rep %d %-6s %-18s %,10.0f ops/s %8.1f µs CPU/op %5.2f client cores %5.2f machine cores"
+								+ " %d errors, warm-up %.0f s, JIT %d ms in window%n", rep, w, peer, r.opsPerSecond(), r.cpuMicrosPerOp(),
+								r.clientCores(), r.machineBusyCores(), r.errorsTotal(), r.warmupMillis() / 1e3, r.jitMillis());
 					}
 				}
 			}
 		}
 		finally {
+			for (PeerProcess p : processes.values()) {
+				p.close();
+			}
 			dropSchema(target);
+			Runtime.getRuntime().removeShutdownHook(dropOnExit);
 		}
 		String report = conditions.text() + "\nfinished " + LocalDateTime.now(ZoneOffset.UTC) + " UTC, load average "
 				+ Conditions.loadAverage() + "\n\n" + Report.table(results, workloads, peers) + "\n" + Report.errors(results)
@@ -139,59 +164,30 @@ public final class LoadRunner {
 				Integer.parseInt(o.getOrDefault("users", "10000")));
 	}
 
-	// ---------------------------------------------------------------- one measurement in its own JVM
+	// ---------------------------------------------------------------- a peer's JVM
 
-	private static Result fork(int rep, Workload w, String peer, Target target, Map<String, String> o, Duration warmup,
-			Duration window, List<String> jvm, Path log, String jfrFile) throws IOException, InterruptedException {
-		List<String> cmd = new ArrayList<>();
-		cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-		cmd.addAll(jvm);
-		if (jfrFile != null) {
-			cmd.add("-XX:StartFlightRecording=delay=" + warmup.toSeconds() + "s,duration=" + window.toSeconds()
-					+ "s,settings=profile,filename=" + jfrFile);
-		}
-		cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), LoadRunner.class.getName(), "--child",
-				"--peer=" + peer, "--workload=" + w, "--pool=" + target.poolSize(),
-				"--schema=" + target.schema(), "--users=" + target.users(), "--warmup=" + warmup.toMillis() + "ms",
-				"--window=" + window.toMillis() + "ms"));
-		ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-		// The URL goes by the environment, not the command line, where ps would show a password in it.
-		pb.environment().put("TETHER_PG_URL", target.r2dbcUrl());
-		Process p = pb.start();
-		int rc = p.waitFor();
-		List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-		long[] v = null;
-		Map<String, Errors.Cause> causes = new LinkedHashMap<>();
-		for (String line : lines) {
-			String[] f = line.split("\t", -1);
-			if (f[0].equals("RESULT") && f.length == 7) {
-				v = new long[] {Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]), Double.doubleToLongBits(Double.parseDouble(f[4])),
-						Long.parseLong(f[5]), Long.parseLong(f[6])};
-			}
-			else if (f[0].equals("CAUSE") && f.length == 4) {
-				causes.put(f[2], new Errors.Cause(Long.parseLong(f[1]), f[3]));
-			}
-		}
-		if (v == null) {
-			String tail = String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
-			causes.put("the peer's JVM ended without a result (exit " + rc + ")", new Errors.Cause(1, Errors.oneLine(tail) + " (log " + log + ")"));
-			return new Result(rep, w, peer, 0, window.toNanos(), 0, Double.NaN, 1, 0, causes);
-		}
-		return new Result(rep, w, peer, v[0], v[1], v[2], Double.longBitsToDouble(v[3]), v[4], v[5], causes);
-	}
-
-	private static void child(Map<String, String> o) throws Exception {
+	/** The peer side of {@link PeerProcess}: open the peer once, measure what the runner asks for, close it on QUIT. */
+	private static void serve(Map<String, String> o) throws Exception {
 		Target target = target(o);
-		Workload w = Workload.parse(o.get("workload"));
-		ClosedLoop loop = new ClosedLoop(w, target.users());
-		ClosedLoop.Window m;
+		java.io.BufferedReader commands = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8));
+		PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
 		try (Peer peer = Peer.open(o.get("peer"), target)) {
-			m = loop.run(peer, duration(o.get("warmup")), duration(o.get("window")), Duration.ofSeconds(30));
+			for (String line = commands.readLine(); line != null && !line.equals("QUIT"); line = commands.readLine()) {
+				String[] f = line.split("\t");
+				Workload w = Workload.parse(f[1]);
+				ClosedLoop loop = new ClosedLoop(w, target.users());
+				ClosedLoop.Window m = loop.run(peer, Duration.ofMillis(Long.parseLong(f[2])), Duration.ofMillis(Long.parseLong(f[3])),
+						Duration.ofSeconds(30), f[4].equals("-") ? null : Path.of(f[4]));
+				out.printf(Locale.ROOT, "RESULT\t%d\t%d\t%d\t%.4f\t%d\t%d\t%d\t%d%n", m.ops(), m.nanos(), m.cpuNanos(),
+						m.machineBusyCores(), m.errorsInWindow(), m.gcCount(), m.jitMillis(), m.warmupMillis());
+				loop.errors().causes().forEach((k, c) -> out.println("CAUSE\t" + c.count() + "\t" + Errors.oneLine(k) + "\t" + c.firstMessage()));
+				out.println("END");
+			}
 		}
-		try (PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8)) {
-			out.printf(Locale.ROOT, "RESULT\t%d\t%d\t%d\t%.4f\t%d\t%d%n", m.ops(), m.nanos(), m.cpuNanos(), m.machineBusyCores(),
-					m.errorsInWindow(), m.gcCount());
-			loop.errors().causes().forEach((k, c) -> out.println("CAUSE\t" + c.count() + "\t" + Errors.oneLine(k) + "\t" + c.firstMessage()));
+		catch (Exception e) {
+			// Tell the runner (it reads until END) rather than leave it waiting.
+			out.println("the peer failed: " + Errors.oneLine(String.valueOf(e)));
+			out.println("END");
 		}
 		// Daemon threads of a peer that did not stop (a stuck pool) must not keep this JVM alive.
 		System.exit(0);
