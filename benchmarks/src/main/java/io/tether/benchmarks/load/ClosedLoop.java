@@ -68,10 +68,12 @@ final class ClosedLoop {
 		long warmupStart = System.nanoTime();
 		// On a shared 2-core machine the JIT can still be compiling the peer's hot paths after a fixed warm-up,
 		// and compilation would then be counted as the peer's CPU per operation: after the minimum, warm on
-		// (up to twice the minimum plus 10 s) until a slice passes with the compiler nearly idle. Every slice is logged.
+		// (up to twice the minimum plus 10 s) until two slices in a row pass with the compiler nearly idle (one
+		// quiet slice was seen to be followed by seconds of compilation). Every slice is logged.
 		long minimumEnd = warmupStart + warmup.toNanos();
 		long maximumEnd = warmupStart + 2 * warmup.toNanos() + Duration.ofSeconds(10).toNanos();
 		Snapshot last = Snapshot.take(done, errors);
+		int quietSlices = 0;
 		while (true) {
 			long left = minimumEnd - System.nanoTime();
 			Thread.sleep(Math.max(1, Math.min(SLICE.toMillis(), left > 0 ? left / 1_000_000 : SLICE.toMillis())));
@@ -81,9 +83,9 @@ final class ClosedLoop {
 			System.out.printf(java.util.Locale.ROOT, "warm-up %5.1f s: %,8.0f ops/s, %7.1f µs CPU/op, JIT %4d ms, %d errors%n",
 					(now.nanos - warmupStart) / 1e9, ops * 1e9 / (now.nanos - last.nanos),
 					ops == 0 ? Double.NaN : (now.cpuNanos - last.cpuNanos) / 1e3 / ops, jit, now.errors - last.errors);
-			boolean quiet = jit <= JIT_QUIET * (now.nanos - last.nanos) / 1e6;
+			quietSlices = jit <= JIT_QUIET * (now.nanos - last.nanos) / 1e6 ? quietSlices + 1 : 0;
 			last = now;
-			if (now.nanos >= maximumEnd || (now.nanos >= minimumEnd && quiet)) {
+			if (now.nanos >= maximumEnd || (now.nanos >= minimumEnd && quietSlices >= 2)) {
 				break;
 			}
 		}
