@@ -28,7 +28,8 @@ record Conditions(String text) {
 				+ window.toSeconds() + " s window;\n          " + reps
 				+ " repetitions interleaved across peers (order rotated each repetition), workloads " + workloads + "\n"
 				+ "peers     " + peers + "; every pool " + t.poolSize() + " connections; " + t.users() + " users in "
-				+ t.table() + (options.isEmpty() ? "" : "\noptions   " + options) + "\n";
+				+ t.table() + (options.isEmpty() ? "" : "\noptions   " + options) + "\n"
+				+ "busiest   " + busiestProcesses() + "\n";
 		return new Conditions(s);
 	}
 
@@ -39,6 +40,33 @@ record Conditions(String text) {
 		}
 		catch (IOException | RuntimeException e) {
 			return "unknown";
+		}
+	}
+
+	/** The busiest processes by name and lifetime CPU share ({@code ps}), to show what else the machine was running. */
+	static String busiestProcesses() {
+		try {
+			Process p = new ProcessBuilder("ps", "-eo", "pcpu=,comm=", "--sort=-pcpu").redirectErrorStream(true).start();
+			List<String> lines = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines()
+					.map(String::trim).filter(l -> !l.isEmpty()).limit(10).toList();
+			p.waitFor();
+			return String.join(", ", lines.stream().map(l -> l.replaceFirst("^(\\S+)\\s+(.*)$", "$2 $1%")).toList());
+		}
+		catch (IOException | RuntimeException e) {
+			return "unknown (" + e.getMessage() + ")";
+		}
+		catch (InterruptedException e) {
+			Thread.currentThread().interrupt();
+			return "unknown";
+		}
+	}
+
+	static double loadAverage1() {
+		try {
+			return Double.parseDouble(loadAverage().split(" ")[0]);
+		}
+		catch (NumberFormatException e) {
+			return Double.NaN;
 		}
 	}
 

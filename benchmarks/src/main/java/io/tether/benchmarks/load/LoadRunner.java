@@ -130,11 +130,13 @@ public final class LoadRunner {
 								System.out.println("JFR summary: " + summary + " (recording " + jfrFile + ")");
 							}
 						}
+						r = r.withLoadAverage(Conditions.loadAverage1());
 						results.add(r);
 						Files.writeString(tsv, r.tsv() + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
 						System.out.printf(Locale.ROOT, "rep %d %-6s %-18s %,10.0f ops/s %8.1f µs CPU/op %5.2f client cores %5.2f machine cores"
-								+ " %d errors, warm-up %.0f s, JIT %d ms in window%n", rep, w, peer, r.opsPerSecond(), r.cpuMicrosPerOp(),
-								r.clientCores(), r.machineBusyCores(), r.errorsTotal(), r.warmupMillis() / 1e3, r.jitMillis());
+								+ " %d errors, warm-up %.0f s, JIT %d ms in window, load average %.1f%n", rep, w, peer, r.opsPerSecond(),
+								r.cpuMicrosPerOp(), r.clientCores(), r.machineBusyCores(), r.errorsTotal(), r.warmupMillis() / 1e3,
+								r.jitMillis(), r.loadAverage());
 					}
 				}
 			}
@@ -146,8 +148,8 @@ public final class LoadRunner {
 			dropSchema(target);
 			Runtime.getRuntime().removeShutdownHook(dropOnExit);
 		}
-		String report = conditions.text() + "\nfinished " + LocalDateTime.now(ZoneOffset.UTC) + " UTC, load average "
-				+ Conditions.loadAverage() + "\n\n" + Report.table(results, workloads, peers) + "\n" + Report.errors(results)
+		String report = conditions.text() + "finished  " + LocalDateTime.now(ZoneOffset.UTC) + " UTC, load average "
+				+ Conditions.loadAverage() + "; busiest " + Conditions.busiestProcesses() + "\n\n" + Report.table(results, workloads, peers) + "\n" + Report.errors(results)
 				+ "\nraw results (also in " + tsv.getFileName() + ")\n" + Result.TSV_HEADER + "\n"
 				+ String.join("\n", results.stream().map(Result::tsv).toList()) + "\n";
 		Files.writeString(out, report, StandardCharsets.UTF_8);

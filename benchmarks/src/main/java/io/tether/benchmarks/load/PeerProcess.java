@@ -85,9 +85,9 @@ final class PeerProcess implements AutoCloseable {
 		if (v == null) {
 			String tail = String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
 			causes.put("the peer's JVM gave no result", new Errors.Cause(1, Errors.oneLine(tail) + " (log " + log + ")"));
-			return new Result(rep, w, peer, 0, window.toNanos(), 0, Double.NaN, 1, 0, 0, 0, causes);
+			return new Result(rep, w, peer, 0, window.toNanos(), 0, Double.NaN, 1, 0, 0, 0, causes, Double.NaN);
 		}
-		return new Result(rep, w, peer, v[0], v[1], v[2], Double.longBitsToDouble(v[3]), v[4], v[5], v[6], v[7], causes);
+		return new Result(rep, w, peer, v[0], v[1], v[2], Double.longBitsToDouble(v[3]), v[4], v[5], v[6], v[7], causes, Double.NaN);
 	}
 
 	private static List<String> prefixed(String prefix, List<String> lines) {

@@ -70,7 +70,7 @@ final class Pgbench {
 			errors = Map.of("pgbench produced no result", new Errors.Cause(1, Errors.oneLine(out)));
 		}
 		return new Result(rep, w, Peer.PGBENCH, processed, windowNanos, cpuNanos, ProcStat.busyCores(statStart, statEnd),
-				failed, 0, 0, shortWarmup.toMillis(), errors);
+				failed, 0, 0, shortWarmup.toMillis(), errors, Double.NaN);
 	}
 
 	private List<String> command(Workload w, int clients, Duration duration) {

@@ -45,11 +45,7 @@ final class Report {
 			b.append('\n');
 		}
 		b.append("Markdown, ops/s (client CPU µs/op), medians:\n\n");
-		b.append("| peer |");
-		workloads.forEach(w -> b.append(' ').append(w.kind().toUpperCase(Locale.ROOT)).append(", ").append(w.inFlight()).append(" in flight |"));
-		b.append("\n|---|");
-		workloads.forEach(w -> b.append("---|"));
-		b.append('\n');
+		markdownHeader(b, "peer", workloads);
 		for (String p : peers) {
 			b.append("| ").append(p).append(" |");
 			for (Workload w : workloads) {
@@ -59,11 +55,8 @@ final class Report {
 			}
 			b.append('\n');
 		}
-		b.append("\nMarkdown, ratios of ops/s (median of per-repetition ratios):\n\n| ratio |");
-		workloads.forEach(w -> b.append(' ').append(w.kind().toUpperCase(Locale.ROOT)).append(", ").append(w.inFlight()).append(" |"));
-		b.append("\n|---|");
-		workloads.forEach(w -> b.append("---|"));
-		b.append('\n');
+		b.append("\nMarkdown, ratios of ops/s (median of per-repetition ratios):\n\n");
+		markdownHeader(b, "ratio", workloads);
 		for (String ref : List.of(RAW, SPRING)) {
 			for (String p : peers) {
 				if (p.equals(ref) || !peers.contains(ref)) {
@@ -77,6 +70,14 @@ final class Report {
 			}
 		}
 		return b.toString();
+	}
+
+	private static void markdownHeader(StringBuilder b, String first, List<Workload> workloads) {
+		b.append("| ").append(first).append(" |");
+		workloads.forEach(w -> b.append(' ').append(w.kind().toUpperCase(Locale.ROOT)).append(", ").append(w.inFlight()).append(" in flight |"));
+		b.append("\n|---|");
+		workloads.forEach(w -> b.append("---|"));
+		b.append('\n');
 	}
 
 	static String errors(List<Result> results) {

@@ -13,7 +13,7 @@ class ReportTest {
 	private static final Workload W1 = new Workload("w1", 32);
 
 	private static Result result(int rep, String peer, long ops) {
-		return new Result(rep, W1, peer, ops, 1_000_000_000L, ops * 10_000, 2.0, 0, 0, 0, 0, Map.of());
+		return new Result(rep, W1, peer, ops, 1_000_000_000L, ops * 10_000, 2.0, 0, 0, 0, 0, Map.of(), Double.NaN);
 	}
 
 	@Test
@@ -45,7 +45,7 @@ class ReportTest {
 
 	@Test
 	void cpuPerOperationAndClientCoresComeFromTheWindow() {
-		Result r = new Result(1, W1, "tether", 20_000, 2_000_000_000L, 700_000_000L, 2.0, 0, 0, 0, 0, Map.of());
+		Result r = new Result(1, W1, "tether", 20_000, 2_000_000_000L, 700_000_000L, 2.0, 0, 0, 0, 0, Map.of(), Double.NaN);
 
 		assertThat(r.opsPerSecond()).isEqualTo(10_000);
 		assertThat(r.cpuMicrosPerOp()).isEqualTo(35.0);
