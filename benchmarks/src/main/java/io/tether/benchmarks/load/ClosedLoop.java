@@ -93,6 +93,8 @@ final class ClosedLoop {
 		Recording recording = null;
 		if (jfr != null) {
 			recording = new Recording(Configuration.getConfiguration("profile"));
+			// 20 ms, the profile's period, gave ~100 samples in a 10 s window on a starved machine.
+			recording.enable("jdk.ExecutionSample").withPeriod(Duration.ofMillis(1));
 			recording.start();
 		}
 		Snapshot start = Snapshot.take(done, errors);

@@ -37,7 +37,8 @@ import java.util.Properties;
  *   --peers=tether,tether-r2dbc-pool,raw-r2dbc-pool,spring,jdbc-hikari,pgbench   (also: tether-map)
  *   --quick                        = --warmup=10s --rewarm=5s --window=5s --reps=1
  *   --jvm="-Xms512m -Xmx512m"      the peers' JVM options
- *   --jfr=tether:w1:32             record JFR in that peer's window (last repetition) and summarise it
+ *   --jfr=tether:w1:32             after the repetitions, one more window of that peer with a JFR recording
+ *                                  (not in the table: starting JFR costs JIT time), summarised by top frames
  *   --out=benchmarks/results/load-DATE.txt   (raw rows also in the same name with .tsv)
  * </pre>
  *
@@ -118,17 +119,9 @@ public final class LoadRunner {
 							r = pgbench.run(rep, w, warmup, window, work.resolve("pgbench.log"));
 						}
 						else {
-							Path jfrFile = (peer + ":" + w).equals(jfr) && rep == reps
-									? work.resolve("jfr-" + peer + "-" + w.kind() + "-" + w.inFlight() + ".jfr") : null;
 							// The first measurement of a peer on W1 or W2 warms its JVM; later ones only refill
 							// caches and the pool (and go on while the JIT is still busy, see ClosedLoop).
-							r = processes.get(peer).run(rep, w, warmed.add(peer + w.kind()) ? warmup : rewarm, window, jfrFile);
-							if (jfrFile != null) {
-								Path summary = out.resolveSibling(out.getFileName().toString().replaceFirst("\\.txt$", "")
-										+ "-jfr-" + peer + "-" + w.kind() + "-" + w.inFlight() + ".txt");
-								Files.writeString(summary, JfrSummary.summarise(jfrFile, 25), StandardCharsets.UTF_8);
-								System.out.println("JFR summary: " + summary + " (recording " + jfrFile + ")");
-							}
+							r = processes.get(peer).run(rep, w, warmed.add(peer + w.kind()) ? warmup : rewarm, window, null);
 						}
 						r = r.withLoadAverage(Conditions.loadAverage1());
 						results.add(r);
@@ -139,6 +132,9 @@ public final class LoadRunner {
 								r.jitMillis(), r.loadAverage());
 					}
 				}
+			}
+			if (jfr != null) {
+				profile(jfr, processes, rewarm, window, work, out);
 			}
 		}
 		finally {
@@ -157,6 +153,26 @@ public final class LoadRunner {
 		System.out.println(Report.table(results, workloads, peers));
 		System.out.println(Report.errors(results));
 		System.out.println("written: " + out + " and " + tsv);
+	}
+
+	/** One more window of {@code peer:workload} with a JFR recording, summarised beside {@code out}; not a result. */
+	private static void profile(String jfr, Map<String, PeerProcess> processes, Duration rewarm, Duration window, Path work,
+			Path out) throws IOException {
+		int colon = jfr.indexOf(':');
+		String peer = colon < 0 ? jfr : jfr.substring(0, colon);
+		Workload w = Workload.parse(colon < 0 ? "w1:32" : jfr.substring(colon + 1));
+		PeerProcess p = processes.get(peer);
+		if (p == null) {
+			System.out.println("--jfr names " + peer + ", which did not run: no profile");
+			return;
+		}
+		String name = peer + "-" + w.kind() + "-" + w.inFlight();
+		Path recording = work.resolve("jfr-" + name + ".jfr");
+		Result r = p.run(0, w, rewarm, window, recording);
+		Path summary = out.resolveSibling(out.getFileName().toString().replaceFirst("\\.txt$", "") + "-jfr-" + name + ".txt");
+		Files.writeString(summary, String.format(Locale.ROOT, "profiled window: %,.0f ops/s, %.1f µs CPU/op, JIT %d ms (not in the table)%n",
+				r.opsPerSecond(), r.cpuMicrosPerOp(), r.jitMillis()) + JfrSummary.summarise(recording, 25), StandardCharsets.UTF_8);
+		System.out.println("JFR summary: " + summary + " (recording " + recording + ")");
 	}
 
 	private static Target target(Map<String, String> o) {
