@@ -1,16 +1,23 @@
 package io.tether.core;
 
 import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactoryOptions;
+import io.r2dbc.spi.Option;
 import io.tether.context.ConnectionScope;
 import io.tether.context.Propagation;
 import io.tether.context.TransactionOptions;
 import io.tether.core.internal.ErrorTranslator;
 import io.tether.core.internal.Executor;
 import io.tether.core.internal.StatementLog;
+import io.tether.pool.PoolSettings;
 import io.tether.pool.TetherPool;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
@@ -78,9 +85,25 @@ public final class Database implements AutoCloseable {
 		this.defaultRetry = b.retryPolicy;
 	}
 
+	private static final String R2DBC_POOL_DRIVER = "pool";
+
+	/** The option names only Tether's pool reads, with r2dbc-pool's name for the same thing where it has one. */
+	private static final Map<String, String> TETHER_ONLY_POOL_OPTIONS = tetherOnlyPoolOptions();
+
 	/**
-	 * A database over a new {@link TetherPool} for {@code r2dbcUrl}; pool settings may be given as URL
-	 * options (see {@link io.tether.pool.PoolSettings}). {@link #close()} closes the pool.
+	 * A database over a new connection pool for {@code r2dbcUrl}. {@link #close()} closes the pool.
+	 * <ul>
+	 *   <li>A driver URL ({@code r2dbc:postgresql://host/db?maxSize=20}) gets a {@link TetherPool}, Tether's
+	 *       own pool; its settings may be given as URL options (see {@link io.tether.pool.PoolSettings}), the
+	 *       other options go to the driver.</li>
+	 *   <li>An {@code r2dbc:pool:} URL ({@code r2dbc:pool:postgresql://host/db?maxSize=20&maxAcquireTime=PT2S}),
+	 *       R2DBC's convention for "pooled", gets r2dbc-pool's {@code ConnectionPool}, exactly as
+	 *       {@code ConnectionFactories.get(url)} builds it, with r2dbc-pool's option names ({@code maxSize},
+	 *       {@code initialSize}, {@code minIdle}, {@code maxIdleTime}, {@code maxLifeTime},
+	 *       {@code maxAcquireTime}, {@code validationQuery}, ...). An option only Tether's pool knows (such as
+	 *       {@code acquireTimeout} or {@code leakDetectionThreshold}) is refused there rather than silently
+	 *       ignored.</li>
+	 * </ul>
 	 *
 	 * @throws IllegalArgumentException if the URL is malformed, names no available driver or one whose
 	 *         bind-marker syntax Tether does not know (use {@link #builder} with
@@ -89,9 +112,50 @@ public final class Database implements AutoCloseable {
 	public static Database connect(String r2dbcUrl) {
 		Objects.requireNonNull(r2dbcUrl, "r2dbcUrl must not be null");
 		// Everything that can refuse the URL runs before the pool exists, so a refusal leaves nothing to close.
-		BindMarkerStyle markers = BindMarkerStyle.forDriver(
-				ConnectionFactoryOptions.parse(r2dbcUrl).getRequiredValue(ConnectionFactoryOptions.DRIVER).toString());
+		ConnectionFactoryOptions options = ConnectionFactoryOptions.parse(r2dbcUrl);
+		String driver = options.getRequiredValue(ConnectionFactoryOptions.DRIVER).toString();
+		if (driver.equals(R2DBC_POOL_DRIVER)) {
+			Object protocol = options.getValue(ConnectionFactoryOptions.PROTOCOL);
+			if (protocol == null || protocol.toString().isEmpty()) {
+				throw new IllegalArgumentException("An r2dbc:pool: URL names the driver after 'pool:', e.g. "
+						+ "r2dbc:pool:postgresql://host/db; it has none");
+			}
+			String pooled = protocol.toString().split(":", 2)[0];
+			BindMarkerStyle markers = BindMarkerStyle.forDriver(pooled);
+			refuseTetherOnlyPoolOptions(options);
+			return builder(ConnectionFactories.get(options)).bindMarkers(markers).closeFactoryOnClose(true).build();
+		}
+		BindMarkerStyle markers = BindMarkerStyle.forDriver(driver);
 		return builder(TetherPool.create(r2dbcUrl)).bindMarkers(markers).closeFactoryOnClose(true).build();
+	}
+
+	private static Map<String, String> tetherOnlyPoolOptions() {
+		Map<String, String> m = new LinkedHashMap<>();
+		for (String name : PoolSettings.NAMES) {
+			m.put(name, "");
+		}
+		for (String shared : List.of("maxSize", "minIdle", "maxIdleTime", "validationQuery")) {
+			m.remove(shared);
+		}
+		m.put("name", "poolName");
+		m.put("maxLifetime", "maxLifeTime");
+		m.put("acquireTimeout", "maxAcquireTime");
+		return Map.copyOf(m);
+	}
+
+	private static void refuseTetherOnlyPoolOptions(ConnectionFactoryOptions options) {
+		List<String> refused = new ArrayList<>();
+		for (String name : PoolSettings.NAMES) {
+			String equivalent = TETHER_ONLY_POOL_OPTIONS.get(name);
+			if (equivalent != null && options.hasOption(Option.valueOf(name))) {
+				refused.add(equivalent.isEmpty() ? name : name + " (r2dbc-pool's is " + equivalent + ")");
+			}
+		}
+		if (!refused.isEmpty()) {
+			throw new IllegalArgumentException("An r2dbc:pool: URL configures r2dbc-pool, which does not read "
+					+ String.join(", ", refused) + "; use r2dbc-pool's options there, or drop 'pool:' from the URL "
+					+ "to get Tether's pool with its settings");
+		}
 	}
 
 	/**

@@ -96,14 +96,16 @@ public final class TetherPool implements ConnectionFactory, AutoCloseable {
 	 * {@link ConnectionFactories#get(String)} to find the driver.
 	 *
 	 * @throws IllegalArgumentException for an {@code r2dbc:pool:} URL (that is r2dbc-pool's pool: pooling
-	 *         twice would hold two connections per checkout), an invalid URL or an invalid setting
+	 *         twice would hold two connections per checkout; {@code Database.connect} takes such a URL and
+	 *         uses r2dbc-pool), an invalid URL or an invalid setting
 	 */
 	public static TetherPool create(String r2dbcUrl) {
 		Objects.requireNonNull(r2dbcUrl, "r2dbcUrl must not be null");
 		if (r2dbcUrl.regionMatches(true, 0, R2DBC_POOL_PREFIX, 0, R2DBC_POOL_PREFIX.length())) {
 			throw new IllegalArgumentException("TetherPool.create(url) does not take 'r2dbc:pool:' URLs (that is r2dbc-pool's own pool, "
 					+ "and pooling twice would hold two connections per checkout); give the driver URL, e.g. "
-					+ "r2dbc:postgresql://host/db?maxSize=20, with the pool settings in its query: "
+					+ "r2dbc:postgresql://host/db?maxSize=20, with the pool settings in its query (Database.connect takes "
+					+ "'r2dbc:pool:' URLs and uses r2dbc-pool for them): "
 					+ SettingValues.mask(r2dbcUrl));
 		}
 		PoolSettings settings = PoolSettings.fromUrl(r2dbcUrl);

@@ -9,8 +9,10 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
 import reactor.test.scheduler.VirtualTimeScheduler;
 
 /**
@@ -24,7 +26,12 @@ final class VirtualPool implements AutoCloseable {
 	final TetherPool pool;
 
 	VirtualPool(PoolSettings.Builder settings) {
-		this.pool = TetherPool.create(factory, settings.clock(clockOf(time)).scheduler(time).build());
+		this(settings, time -> time);
+	}
+
+	/** A pool whose timers run on what {@code scheduler} makes of {@link #time} (a wrapper that forwards to it). */
+	VirtualPool(PoolSettings.Builder settings, Function<VirtualTimeScheduler, Scheduler> scheduler) {
+		this.pool = TetherPool.create(factory, settings.clock(clockOf(time)).scheduler(scheduler.apply(time)).build());
 	}
 
 	static PoolSettings.Builder settings() {

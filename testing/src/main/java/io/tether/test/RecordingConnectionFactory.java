@@ -65,6 +65,7 @@ public final class RecordingConnectionFactory implements ConnectionFactory, Wrap
 	private final boolean captureSites;
 	private final AtomicInteger ids = new AtomicInteger();
 	private final AtomicInteger createSubscriptions = new AtomicInteger();
+	private final AtomicInteger acquisitionsInFlight = new AtomicInteger();
 	private final AtomicInteger releases = new AtomicInteger();
 	private final AtomicInteger doubleReleases = new AtomicInteger();
 	private final List<RecordedConnection> connections = new CopyOnWriteArrayList<>();
@@ -99,6 +100,7 @@ public final class RecordingConnectionFactory implements ConnectionFactory, Wrap
 	public Mono<Connection> create() {
 		return Mono.deferContextual(ctx -> {
 			createSubscriptions.incrementAndGet();
+			acquisitionsInFlight.incrementAndGet();
 			Marks marks = Marks.of(ctx);
 			String thread = Thread.currentThread().getName();
 			Throwable site = captureSites ? new AcquisitionSite(thread) : null;
@@ -110,7 +112,7 @@ public final class RecordingConnectionFactory implements ConnectionFactory, Wrap
 				RecordingConnection wrapper = new RecordingConnection(c, rc);
 				rc.connection = wrapper;
 				return wrapper;
-			});
+			}).doFinally(signal -> acquisitionsInFlight.decrementAndGet());
 		});
 	}
 
@@ -147,6 +149,14 @@ public final class RecordingConnectionFactory implements ConnectionFactory, Wrap
 	/** Subscriptions to {@code create()} (some may have been cancelled or failed before a connection came). */
 	public int createSubscriptions() {
 		return createSubscriptions.get();
+	}
+
+	/**
+	 * Subscriptions to {@code create()} that have neither got a connection nor failed nor been cancelled yet: an
+	 * acquisition still waiting for the pool or for a new connection. Not cleared by {@link #reset()}.
+	 */
+	public int acquisitionsInFlight() {
+		return acquisitionsInFlight.get();
 	}
 
 	/** Connections handed out. */

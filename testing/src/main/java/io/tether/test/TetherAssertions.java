@@ -1,12 +1,10 @@
 package io.tether.test;
 
-import io.r2dbc.pool.ConnectionPool;
-import io.r2dbc.pool.PoolMetrics;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Wrapped;
-import io.tether.pool.PoolStats;
 import io.tether.pool.TetherPool;
 import io.tether.test.internal.Await;
+import io.tether.test.internal.PoolGauges;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -242,22 +240,15 @@ public final class TetherAssertions {
 	 */
 	public static final class PoolAssert extends AbstractAssert<PoolAssert, ConnectionFactory> {
 
-		private final Object pool;
+		private final ConnectionFactory pool;
 
 		PoolAssert(ConnectionFactory actual) {
 			super(Objects.requireNonNull(actual, "factory must not be null"), PoolAssert.class);
-			this.pool = findPool(actual);
-		}
-
-		private static Object findPool(ConnectionFactory factory) {
-			Object f = factory;
-			for (int depth = 0; depth < 16 && f != null; depth++) {
-				if (f instanceof TetherPool || f instanceof ConnectionPool) {
-					return f;
-				}
-				f = f instanceof Wrapped<?> w ? w.unwrap() : null;
+			ConnectionFactory found = PoolGauges.find(actual);
+			if (found == null) {
+				throw new IllegalArgumentException("Not a pool and wraps none (TetherPool or r2dbc-pool ConnectionPool): " + actual);
 			}
-			throw new IllegalArgumentException("Not a pool and wraps none (TetherPool or r2dbc-pool ConnectionPool): " + factory);
+			this.pool = found;
 		}
 
 		/** {@link #isFullyReturned(Duration)} waiting up to {@link #DEFAULT_WAIT}. */
@@ -270,28 +261,15 @@ public final class TetherAssertions {
 		 * for releases under way.
 		 */
 		public PoolAssert isFullyReturned(Duration wait) {
-			if (!Await.until(this::returned, wait)) {
+			if (!Await.until(() -> PoolGauges.acquired(pool) == 0 && PoolGauges.pending(pool) == 0, wait)) {
 				failWithMessage("Expected the pool to be fully returned (waited %d ms), but %s", wait.toMillis(), state());
 			}
 			return this;
 		}
 
-		private boolean returned() {
-			if (pool instanceof TetherPool p) {
-				PoolStats s = p.stats();
-				return s.acquired() == 0 && s.pending() == 0;
-			}
-			PoolMetrics m = ((ConnectionPool) pool).getMetrics().orElse(null);
-			return m == null || (m.acquiredSize() == 0 && m.pendingAcquireSize() == 0);
-		}
-
 		private String state() {
-			if (pool instanceof TetherPool p) {
-				return p.stats().name() + " has " + p.stats().describeState();
-			}
-			PoolMetrics m = ((ConnectionPool) pool).getMetrics().orElse(null);
-			return m == null ? "the pool has no metrics" : "the pool has acquired=" + m.acquiredSize()
-					+ ", pending=" + m.pendingAcquireSize() + ", idle=" + m.idleSize();
+			String owner = pool instanceof TetherPool p ? p.stats().name() : "the r2dbc-pool";
+			return owner + " has " + PoolGauges.describe(pool);
 		}
 	}
 

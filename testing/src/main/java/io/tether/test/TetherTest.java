@@ -32,8 +32,9 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
  * Test methods, constructors and lifecycle methods may declare parameters, and the test class non-static
  * fields left {@code null}, of these types: {@link io.tether.core.Database} (over the recorder below),
  * {@link Rollback} (a view of that database), {@link RecordingConnectionFactory} (what the test did),
- * {@link io.tether.pool.TetherPool} (the pool behind). They are created once per test class (for the outermost
- * annotated class of {@code @Nested} classes): a {@link io.tether.pool.TetherPool} of {@link #poolSize()}
+ * {@link io.tether.pool.TetherPool} or, with {@link #pool()} {@link TestPool#R2DBC_POOL}, r2dbc-pool's
+ * {@code io.r2dbc.pool.ConnectionPool} (the pool behind). They are created once per test class (for the outermost
+ * annotated class of {@code @Nested} classes): a pool ({@link #pool()}) of {@link #poolSize()}
  * connections over {@link #database()}, with the {@link #schema()} scripts run on it, then a
  * {@link RecordingConnectionFactory} in front of the pool and a {@code Database} over the recorder. They are
  * closed after the class (for H2, the in-memory database is dropped).
@@ -88,6 +89,12 @@ public @interface TetherTest {
 	 * Reactor Context.
 	 */
 	boolean strict() default false;
+
+	/**
+	 * The pool between the database and the recorder: Tether's {@link TestPool#TETHER} (default) or r2dbc-pool's
+	 * {@link TestPool#R2DBC_POOL}; the checks after each test are the same.
+	 */
+	TestPool pool() default TestPool.TETHER;
 
 	/** The pool's maximum size; default 4. */
 	int poolSize() default 4;

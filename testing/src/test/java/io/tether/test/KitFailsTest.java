@@ -3,6 +3,7 @@ package io.tether.test;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
+import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.spi.Connection;
 import io.tether.context.Propagation;
 import io.tether.context.TransactionOptions;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
 import org.junit.platform.testkit.engine.EngineTestKit;
@@ -85,6 +87,29 @@ class KitFailsTest {
 	}
 
 	@Test
+	void onR2dbcPoolATestThatLeaksAConnectionFailsWithWhereItWasAcquired_andTheNextTestStartsClean() {
+		Map<String, Throwable> outcomes = run(LeaksAConnectionOnR2dbcPool.class);
+
+		assertThat(outcomes).containsOnlyKeys("leaks", "theNextTestGetsTheOnlyConnection");
+		assertThat(outcomes.get("leaks")).isInstanceOf(AssertionError.class)
+				.hasMessageStartingWith("@TetherTest: leaks(Database) left problems behind:\n- 1 connection is still acquired after "
+						+ "the test (waited 300 ms for releases in the background):\n    connection #1 (acquired at "
+						+ "io.tether.test.KitFailsTest$LeaksAConnection.leaks(KitFailsTest.java:");
+		assertThat(outcomes.get("theNextTestGetsTheOnlyConnection")).isNull();
+	}
+
+	@Test
+	void onR2dbcPoolATestThatTakesAConnectionFromThePoolDirectlyAndKeepsItFails() {
+		Map<String, Throwable> outcomes = run(BypassesTheRecorderOnR2dbcPool.class);
+		assertThat(outcomes.get("keepsAPoolConnection")).isInstanceOf(AssertionError.class)
+				.hasMessageContaining("the pool is not fully returned after the test: max=4, acquired=1, idle=0, pending=0 "
+						+ "(connections taken from the ConnectionPool parameter directly must be closed)");
+		assertThat(outcomes.get("asksForATetherPool")).isInstanceOf(ParameterResolutionException.class)
+				.hasMessageContaining("@TetherTest(pool = R2DBC_POOL) provides io.r2dbc.pool.ConnectionPool, not io.tether.pool.TetherPool");
+		assertThat(outcomes).hasSize(2);
+	}
+
+	@Test
 	void strictModeFailsATestWhosePipelineLostItsContext() {
 		Map<String, Throwable> outcomes = run(LosesTheContext.class);
 
@@ -138,6 +163,10 @@ class KitFailsTest {
 			// poolSize = 1: this would wait for the acquire timeout if the kit had not given the leaked connection back.
 			StepVerifier.create(db.sql("select count(*) from account").mapTo(Long.class).one()).expectNext(2L).verifyComplete();
 		}
+	}
+
+	@TetherTest(schema = "kit-schema.sql", poolSize = 1, releaseWaitMillis = 300, pool = TestPool.R2DBC_POOL)
+	static class LeaksAConnectionOnR2dbcPool extends LeaksAConnection {
 	}
 
 	@TetherTest(schema = "kit-schema.sql", rollback = true)
@@ -205,6 +234,19 @@ class KitFailsTest {
 		@Test
 		void keepsAPoolConnection(TetherPool pool) {
 			pool.create().block();
+		}
+	}
+
+	@TetherTest(releaseWaitMillis = 300, pool = TestPool.R2DBC_POOL)
+	static class BypassesTheRecorderOnR2dbcPool {
+
+		@Test
+		void keepsAPoolConnection(ConnectionPool pool) {
+			pool.create().block();
+		}
+
+		@Test
+		void asksForATetherPool(TetherPool pool) {
 		}
 	}
 

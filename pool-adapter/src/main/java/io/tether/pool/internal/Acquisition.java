@@ -76,6 +76,17 @@ final class Acquisition extends Mono<Connection> {
 				engine.unregister(this);
 				return;
 			}
+			borrow();
+			// Most checkouts find an idle connection and are handed it within borrow(): they need no timer.
+			// Only one that has to wait (for a release, a new connection or a validation) arms it, so the
+			// common path schedules nothing on the timer scheduler. Arming after the attempt measures the
+			// timeout from a few microseconds later than the subscription, which the timeout does not need.
+			if (state.get() == WAITING) {
+				armTimer();
+			}
+		}
+
+		private void armTimer() {
 			long timeoutNanos = engine.acquireTimeoutNanos();
 			if (timeoutNanos > 0) {
 				Disposable t = engine.scheduler().schedule(this::timeout, timeoutNanos, TimeUnit.NANOSECONDS);
@@ -84,7 +95,6 @@ final class Acquisition extends Mono<Connection> {
 					t.dispose();
 				}
 			}
-			borrow();
 		}
 
 		private void borrow() {

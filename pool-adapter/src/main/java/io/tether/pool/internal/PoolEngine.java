@@ -35,6 +35,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 import reactor.pool.InstrumentedPool;
 import reactor.pool.PoolAcquirePendingLimitException;
 import reactor.pool.PoolBuilder;
@@ -181,7 +182,17 @@ public final class PoolEngine {
 
 	private Mono<PhysicalConnection> open() {
 		long start = now();
-		return Mono.from(target.create()).flatMap(connection -> runInitSql(connection)
+		// Never opened from an event loop: reactor-netty drivers keep a new connection on the event loop of
+		// the thread that opened it (colocation), and reactor-pool opens connections one after another from
+		// the thread where the previous one arrived, so every connection of the pool landed on one event loop
+		// and one core did all the I/O. From a non-blocking thread the open hops to the pool's scheduler (whose
+		// threads are no event loop of the driver, so reactor-netty picks the next loop); from any other
+		// thread it runs where it is, as before (a blocking driver such as H2 still opens synchronously there).
+		Mono<Connection> create = Mono.from(target.create());
+		if (Schedulers.isInNonBlockingThread()) {
+			create = create.subscribeOn(scheduler);
+		}
+		return create.flatMap(connection -> runInitSql(connection)
 				.then(Mono.fromCallable(() -> created(connection, start)))
 				.onErrorResume(e -> Mono.from(connection.close())
 						.onErrorResume(closeError -> {
@@ -371,8 +382,10 @@ public final class PoolEngine {
 		if (threshold > 0) {
 			connection.leakTimer(scheduler.schedule(() -> leakSuspected(connection), threshold, TimeUnit.MILLISECONDS));
 		}
-		Duration waited = Duration.ofMillis(Math.max(0, now - startedAt));
-		fire(l -> l.acquired(waited));
+		if (!listeners.isEmpty()) {
+			Duration waited = Duration.ofMillis(Math.max(0, now - startedAt));
+			fire(l -> l.acquired(waited));
+		}
 		return connection;
 	}
 
@@ -432,11 +445,14 @@ public final class PoolEngine {
 		connection.stopLeakTimer();
 		PhysicalConnection c = connection.physical;
 		c.checkedOut = false;
-		Duration heldFor = Duration.ofMillis(Math.max(0, now() - connection.acquiredAt));
-		fire(l -> l.released(heldFor));
-		if (connection.leakReported()) {
-			LOG.info("Pool '{}': {}, earlier reported as a suspected leak, was returned after {}ms", name, c,
-					heldFor.toMillis());
+		boolean leakReported = connection.leakReported();
+		if (!listeners.isEmpty() || leakReported) {
+			Duration heldFor = Duration.ofMillis(Math.max(0, now() - connection.acquiredAt));
+			fire(l -> l.released(heldFor));
+			if (leakReported) {
+				LOG.info("Pool '{}': {}, earlier reported as a suspected leak, was returned after {}ms", name, c,
+						heldFor.toMillis());
+			}
 		}
 		Mono<Void> work = Mono.defer(() -> {
 			if (c.isBroken()) {
