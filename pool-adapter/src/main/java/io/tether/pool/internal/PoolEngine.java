@@ -72,7 +72,7 @@ public final class PoolEngine {
 	private final Set<PooledConnection> held = ConcurrentHashMap.newKeySet();
 	private final Set<Acquisition.Run> acquiring = ConcurrentHashMap.newKeySet();
 	private final Set<PhysicalConnection> live = ConcurrentHashMap.newKeySet();
-	/** Releases and keep-alive checkouts under way; close waits for them. */
+	/** Releases, keep-alive checkouts and connection opens under way; close waits for them. */
 	private final AtomicInteger inFlight = new AtomicInteger();
 
 	private final LongAdder acquireCount = new LongAdder();
@@ -201,7 +201,12 @@ public final class PoolEngine {
 						})
 						.then(Mono.error(e)))
 				.doOnCancel(() -> Uncancellable.runDetached(connection.close(), () -> {
-				})));
+				})))
+				// Counted until reactor-pool has taken the new connection (or the open failed or was cancelled),
+				// so a close does not dispose the pool while an open it started is still under way: the open may
+				// finish after the acquisition that asked for it gave up (a timeout, a cancel).
+				.doOnSubscribe(s -> inFlight.incrementAndGet())
+				.doFinally(s -> releaseDone());
 	}
 
 	private Mono<Void> runInitSql(Connection connection) {
