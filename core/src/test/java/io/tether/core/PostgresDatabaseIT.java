@@ -121,11 +121,14 @@ class PostgresDatabaseIT {
 			AtomicInteger reads = new AtomicInteger();
 			AtomicInteger attempts = new AtomicInteger();
 			Sinks.Empty<Void> bothRead = Sinks.empty();
+			// The loser's retry reads only once the winner has committed: a retry that read the old snapshot
+			// would conflict again, so the number of attempts would depend on timing.
+			Sinks.Empty<Void> winnerCommitted = Sinks.empty();
 			TransactionOptions serializable = TransactionOptions.builder().isolationLevel(IsolationLevel.SERIALIZABLE).build();
 			RetryPolicy retry = RetryPolicy.onConflict(5).backoff(Duration.ofMillis(5), Duration.ofMillis(50));
 			java.util.function.IntFunction<Mono<Long>> goOffCall = id -> db2.inTransaction(serializable, retry, Mono.defer(() -> {
-				attempts.incrementAndGet();
-				return db2.sql("select count(*) from " + table + " where on_call").mapTo(Long.class).one()
+				Mono<Void> turn = attempts.incrementAndGet() <= 2 ? Mono.empty() : winnerCommitted.asMono();
+				return turn.then(db2.sql("select count(*) from " + table + " where on_call").mapTo(Long.class).one())
 						.flatMap(onCall -> {
 							if (reads.incrementAndGet() == 2) {
 								bothRead.tryEmitEmpty();
@@ -134,7 +137,7 @@ class PostgresDatabaseIT {
 									? db2.sql("update " + table + " set on_call = false where id = :id").bind("id", id).rowsUpdated()
 									: Mono.just(0L));
 						});
-			}));
+			})).doOnSuccess(updated -> winnerCommitted.tryEmitEmpty());
 			Mono.zip(goOffCall.apply(1), goOffCall.apply(2), Long::sum)
 					.as(StepVerifier::create).expectNext(1L).expectComplete().verify(TIMEOUT);
 			assertThat(attempts).as("the loser ran again").hasValue(3);

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,6 +24,8 @@ import reactor.core.publisher.Mono;
 class PoolBasicsIT {
 
 	private static final String INIT_LOG = "tether_pool_basics_init_log";
+	/** Unique per run: sessions are server-wide, and another run may be using the same server at the same time. */
+	private static final String APP = "tether-basics-it-" + UUID.randomUUID().toString().substring(0, 8);
 
 	private static ConnectionFactory direct;
 
@@ -60,7 +63,7 @@ class PoolBasicsIT {
 	void initSqlRunsOncePerBackend() {
 		TetherPool pool = pool(PoolSettings.builder().name("basics-init").maxSize(3)
 				.initSql("INSERT INTO " + INIT_LOG + " (pid) VALUES (pg_backend_pid())",
-						"SET application_name = 'tether-basics-it'"));
+						"SET application_name = '" + APP + "'"));
 		Map<Integer, Integer> checkouts = new TreeMap<>();
 		try {
 			for (int round = 0; round < 6; round++) {
@@ -70,7 +73,7 @@ class PoolBasicsIT {
 				}
 				for (Connection c : held) {
 					checkouts.merge(single(c, "SELECT pg_backend_pid()", Integer.class), 1, Integer::sum);
-					assertThat(single(c, "SELECT current_setting('application_name')", String.class)).isEqualTo("tether-basics-it");
+					assertThat(single(c, "SELECT current_setting('application_name')", String.class)).isEqualTo(APP);
 					Mono.from(c.close()).block(Duration.ofSeconds(30));
 				}
 			}
@@ -85,7 +88,7 @@ class PoolBasicsIT {
 			List<Integer> initialized = Flux.from(c.createStatement("SELECT pid FROM " + INIT_LOG + " ORDER BY pid").execute())
 					.flatMap(r -> r.map((row, md) -> row.get(0, Integer.class))).collectList().block(Duration.ofSeconds(30));
 			assertThat(initialized).as("one init per backend PID").containsExactlyElementsOf(checkouts.keySet());
-			assertThat(single(c, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tether-basics-it'", Long.class))
+			assertThat(single(c, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + APP + "'", Long.class))
 					.as("the pool closed its backends").isZero();
 		}
 		finally {

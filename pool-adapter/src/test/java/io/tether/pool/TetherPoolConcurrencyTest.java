@@ -8,6 +8,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.RepeatedTest;
 import reactor.core.publisher.Flux;
@@ -55,18 +57,48 @@ class TetherPoolConcurrencyTest {
 		finally {
 			System.setErr(original);
 		}
-		original.print(err.toString(StandardCharsets.UTF_8));
-		assertThat(ok.get() + timedOut.get() + other.get()).isEqualTo(400);
-		assertThat(ok.get()).isPositive();
-		assertThat(err.toString(StandardCharsets.UTF_8)).doesNotContain("Too many permits", "still in use after the grace period");
-		PoolStats stats = pool.stats();
-		assertThat(stats.acquired()).as("%s", stats).isZero();
-		assertThat(stats.allocated()).as("%s", stats).isZero();
-		long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-		while (factory.open() != 0 && System.nanoTime() < deadline) {
-			Thread.onSpinWait();
+		String captured = err.toString(StandardCharsets.UTF_8);
+		try {
+			assertThat(ok.get() + timedOut.get() + other.get()).isEqualTo(400);
+			assertThat(ok.get()).isPositive();
+			assertThat(captured).doesNotContain("Too many permits", "still in use after the grace period");
+			assertThat(unexpectedErrors(captured)).as("ERROR lines other than a validation outliving its acquisition").isEmpty();
+			PoolStats stats = pool.stats();
+			assertThat(stats.acquired()).as("%s", stats).isZero();
+			assertThat(stats.allocated()).as("%s", stats).isZero();
+			long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+			while (factory.open() != 0 && System.nanoTime() < deadline) {
+				Thread.onSpinWait();
+			}
+			assertThat(factory.open()).as("physical connections left open").isZero();
 		}
-		assertThat(factory.open()).as("physical connections left open").isZero();
+		catch (AssertionError e) {
+			original.print(captured);
+			throw e;
+		}
+	}
+
+	/**
+	 * The ERROR lines of {@code captured}, except the one this test provokes on purpose: an acquire that times
+	 * out after 1 ms while H2 runs its validation query (r2dbc-h2's {@code validate(LOCAL)} is a query) gives
+	 * the connection up and closes it; the query, still running on another thread, then fails with "The
+	 * database has been closed", which Reactor drops (logged by {@code Operators}) as its subscriber was cancelled.
+	 */
+	private static List<String> unexpectedErrors(String captured) {
+		List<String> lines = captured.lines().toList();
+		List<String> unexpected = new ArrayList<>();
+		for (int i = 0; i < lines.size(); i++) {
+			String line = lines.get(i);
+			if (!line.contains(" ERROR ")) {
+				continue;
+			}
+			boolean abandonedValidation = line.contains("reactor.core.publisher.Operators - Operator called default onErrorDropped")
+					&& i + 1 < lines.size() && lines.get(i + 1).contains("The database has been closed");
+			if (!abandonedValidation) {
+				unexpected.add(line);
+			}
+		}
+		return unexpected;
 	}
 
 	private static Mono<Long> work(Connection c, int i) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tether.core.Database;
 import java.time.Duration;
 import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
@@ -16,6 +17,17 @@ import reactor.test.StepVerifier;
 /** The kit on PostgreSQL: rollback, virtual time, probes, and failing the bad tests. */
 @TetherTest(database = TestDatabase.POSTGRES, schema = "kit-schema-pg.sql", rollback = true, strict = true)
 class PostgresKitIT {
+
+	/** The schemas create these in the shared database; nothing of them may stay after the class. */
+	@AfterAll
+	static void dropWhatTheSchemasCreated() {
+		try (Database admin = Database.connect(TestDatabase.postgresUrl())) {
+			admin.sql("drop function if exists tether_kit_it_total()").then()
+					.then(admin.sql("drop table if exists tether_kit_it_account").then())
+					.then(admin.sql("drop table if exists tether_kit_it_bad").then())
+					.block(Duration.ofSeconds(30));
+		}
+	}
 
 	Database db;
 	Rollback rollback;

@@ -62,6 +62,7 @@ abstract class WebFluxContract {
 	CountingConnectionFactory counting;
 	Database db;
 	TestApp app;
+	String table;
 	DisposableServer server;
 	WebTestClient client;
 	WebTestClient http;
@@ -69,7 +70,7 @@ abstract class WebFluxContract {
 	@BeforeEach
 	void start() {
 		pool = TetherPool.create(target(), PoolSettings.builder().name("webflux-test").maxSize(12).build());
-		String table = "wf_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+		table = "wf_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
 		new TestApp(Database.of(pool), table, sessionSql()).createTable().block();   // not counted: not a request
 		counting = new CountingConnectionFactory(pool);
 		db = Database.of(counting);
@@ -96,7 +97,12 @@ abstract class WebFluxContract {
 			if (server != null) {
 				server.disposeNow();
 			}
-			pool.close();
+			try {
+				Database.of(pool).sql("drop table if exists " + table).then().block(Duration.ofSeconds(30));
+			}
+			finally {
+				pool.close();
+			}
 		}
 	}
 

@@ -24,6 +24,7 @@ import io.tether.core.QueryTimeoutException;
 import io.tether.core.SerializationFailureException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,7 +37,8 @@ import reactor.core.publisher.Mono;
 class PostgresErrorTranslationIT {
 
 	private static final String TABLE = "tether_errtrans_pg";
-	private static final String ROLE = "tether_errtrans_noaccess";
+	/** Roles are server-wide: one per run, dropped afterwards, so parallel runs on other databases do not share it. */
+	private static final String ROLE = "tether_errtrans_noaccess_" + UUID.randomUUID().toString().substring(0, 8);
 	private static final int SECRET_ID = 987_654;
 	private static final String SECRET_TEXT = "secret-xyz";
 
@@ -48,9 +50,7 @@ class PostgresErrorTranslationIT {
 		ConnectionFactory f = ConnectionFactories.get(Database.postgresUrl());
 		Connection c = Mono.from(f.create()).block(TIMEOUT);
 		try {
-			// Idempotent, and safe against another JVM creating the role at the same moment.
-			run(c, "do $$ begin create role " + ROLE + " nologin; exception when duplicate_object or unique_violation"
-					+ " then null; end $$");
+			run(c, "create role " + ROLE + " nologin");
 		}
 		finally {
 			Mono.from(c.close()).block(TIMEOUT);
@@ -79,6 +79,7 @@ class PostgresErrorTranslationIT {
 		Connection c = Mono.from(f.create()).block(TIMEOUT);
 		try {
 			run(c, "drop table if exists " + TABLE);
+			run(c, "drop role if exists " + ROLE);
 		}
 		finally {
 			Mono.from(c.close()).block(TIMEOUT);

@@ -74,6 +74,20 @@ public final class PoolEngine {
 	private final Set<PhysicalConnection> live = ConcurrentHashMap.newKeySet();
 	/** Releases, keep-alive checkouts and connection opens under way; close waits for them. */
 	private final AtomicInteger inFlight = new AtomicInteger();
+	/**
+	 * Threads still inside reactor-pool's recycling of a released connection; close waits for them too.
+	 * reactor-pool signals a release complete and runs {@code drain()} (which can hand the connection to a
+	 * waiting borrower, who may return it) before it checks {@code isDisposed() && slot.markDestroy()} on
+	 * the slot it queued; a dispose in between destroys that connection twice. The recycling runs inside the
+	 * release handler's {@code onComplete}, so the handler's {@code doFinally} marks when it is over, also
+	 * when the release itself ran on a driver thread after an asynchronous rollback.
+	 */
+	private final AtomicInteger recycling = new AtomicInteger();
+	private final Mono<Void> recycleMark = Mono.<Void>fromRunnable(recycling::incrementAndGet)
+			.doFinally(signal -> {
+				recycling.decrementAndGet();
+				checkDrained();
+			});
 
 	private final LongAdder acquireCount = new LongAdder();
 	private final LongAdder timeouts = new LongAdder();
@@ -104,6 +118,7 @@ public final class PoolEngine {
 				.allocationStrategy(strategy)
 				.maxPendingAcquire(maxPending)
 				.destroyHandler(this::destroy)
+				.releaseHandler(c -> recycleMark)
 				.evictionPredicate(this::shouldEvict)
 				.evictInBackground(period, scheduler)
 				.clock(settings.clock())
@@ -536,7 +551,7 @@ public final class PoolEngine {
 	}
 
 	private void checkDrained() {
-		if (state.get() != OPEN && held.isEmpty() && acquiring.isEmpty() && inFlight.get() == 0) {
+		if (state.get() != OPEN && isDrained()) {
 			drained.tryEmitEmpty();
 		}
 	}
@@ -661,7 +676,7 @@ public final class PoolEngine {
 	}
 
 	private boolean isDrained() {
-		return held.isEmpty() && acquiring.isEmpty() && inFlight.get() == 0;
+		return held.isEmpty() && acquiring.isEmpty() && inFlight.get() == 0 && recycling.get() == 0;
 	}
 
 	/** Destroys the connections still held after the grace period, then waits for releases under way. */

@@ -4,9 +4,11 @@ import static io.tether.pool.reliability.PoolUnderTest.within;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.r2dbc.spi.Connection;
+import io.tether.context.testing.CountingConnectionFactory;
 import io.tether.pool.PoolClosedException;
 import io.tether.pool.PoolSettings;
 import io.tether.pool.TetherPool;
+import io.tether.pool.ValidationMode;
 import io.tether.pool.testing.Await;
 import io.tether.pool.testing.PgSessions;
 import io.tether.pool.testing.StandardErrorCapture;
@@ -14,6 +16,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
 import reactor.test.subscriber.TestSubscriber;
 
@@ -77,6 +80,36 @@ class GracefulCloseIT extends ReliabilitySuite {
 				Await.until(() -> pg.pids(app).isEmpty(), "round " + i + ": no session left on the server");
 			}
 			assertThat(err.text()).as("reactor-pool's warning when dispose races the release").doesNotContain("Too many permits returned");
+		}
+	}
+
+	/**
+	 * reactor-pool's recycle race, forced: a connection released with a transaction open is rolled back on the
+	 * driver's thread and recycled there; that recycling hands it straight to a waiting acquire, whose
+	 * subscriber (still on that thread, inside the recycling) returns it and closes the pool. reactor-pool then
+	 * checks the slot it had queued, which the second borrower has released meanwhile: the pool must not
+	 * destroy the connection a second time.
+	 */
+	@Test
+	void closingFromInsideTheRecycleOfAReleaseDestroysTheConnectionOnce() {
+		String app = PgSessions.newApplicationName("close-recycle");
+		CountingConnectionFactory physical = new CountingConnectionFactory(PgSessions.factory(app));
+		TetherPool pool = TetherPool.create(physical,
+				PoolSettings.builder().name(app).maxSize(1).validation(ValidationMode.NEVER).build());
+		try (StandardErrorCapture err = StandardErrorCapture.start()) {
+			Connection first = within(Mono.from(pool.create()), OP_GUARD);
+			PoolUnderTest.complete(Mono.from(first.beginTransaction()).then(PoolUnderTest.pidOf(first)).then(), OP_GUARD);
+			Sinks.Empty<Void> closed = Sinks.empty();
+			pool.create().subscribe(second -> Mono.from(second.close())
+					.then(pool.close(Duration.ZERO))
+					.subscribe(null, closed::tryEmitError, closed::tryEmitEmpty));
+			Mono.from(first.close()).subscribe();
+
+			PoolUnderTest.complete(closed.asMono(), OP_GUARD);
+			Await.until(() -> physical.released() == 1 && pg.pids(app).isEmpty(), "the one connection closed on the server");
+			assertThat(physical.acquired()).as("physical connections opened").isEqualTo(1);
+			assertThat(physical.doubleReleases()).as("physical connection closed a second time").isZero();
+			assertThat(err.text()).doesNotContain("Too many permits returned");
 		}
 	}
 

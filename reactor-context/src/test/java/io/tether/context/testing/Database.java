@@ -53,17 +53,19 @@ public enum Database {
 	/** SQL returning one integer that identifies the server session of the connection. */
 	public abstract String sessionIdSql();
 
-	/** An r2dbc-pool over a fresh factory. */
+	/**
+	 * An r2dbc-pool over a fresh factory. Its {@code disposeLater()} waits until no release is still being
+	 * recycled inside the pool (see {@link RecycleAwarePool} for the reactor-pool race that avoids).
+	 */
 	public ConnectionPool pool(int maxSize) {
 		return pool(connectionFactory(), maxSize, Duration.ofSeconds(10));
 	}
 
 	public static ConnectionPool pool(ConnectionFactory factory, int maxSize, Duration acquireTimeout) {
-		return new ConnectionPool(ConnectionPoolConfiguration.builder(factory)
+		return RecycleAwarePool.create(ConnectionPoolConfiguration.builder(factory)
 				.initialSize(0)
 				.minIdle(0)
 				.maxSize(maxSize)
-				.maxAcquireTime(acquireTimeout)
-				.build());
+				.maxAcquireTime(acquireTimeout));
 	}
 }
