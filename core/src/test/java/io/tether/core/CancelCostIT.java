@@ -2,6 +2,7 @@ package io.tether.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tether.context.testing.CountingConnectionFactory;
 import io.tether.pool.TetherPool;
 import java.time.Duration;
 import java.util.Set;
@@ -9,6 +10,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
 
 /**
@@ -60,5 +63,35 @@ class CancelCostIT {
 		}
 		assertThat(backends).hasSize(1);
 		assertThat(pool.stats().invalidations()).isZero();
+	}
+
+	/**
+	 * A cancel that lands while the statement is being sent (after the driver's execute() was subscribed,
+	 * before its subscription reached Tether's gate) is drained like any other, inside and outside a scope:
+	 * the connection goes back to the pool instead of being destroyed as "still streaming". Counted by the
+	 * backends that answer the statement run after each cancelled pipeline, and by the pool's invalidations.
+	 */
+	@Test
+	void cancelWhileTheStatementIsBeingSentKeepsThePooledConnection() {
+		CountingConnectionFactory counting = new CountingConnectionFactory(pool);
+		Database cancelling = Database.of(counting);
+		counting.onExecute(ctx -> ctx.<Sinks.Empty<Void>>getOrEmpty(Sinks.Empty.class).ifPresent(Sinks.Empty::tryEmitEmpty));
+		Set<Integer> backends = ConcurrentHashMap.newKeySet();
+		for (int i = 0; i < 10; i++) {
+			Mono<Void> inScope = cancelling.inConnection(cancelling.sql("select g from generate_series(1, 500) g")
+					.mapTo(Integer.class).all().then());
+			Mono<Void> outside = cancelling.sql("select g from generate_series(1, 500) g").mapTo(Integer.class).all().then();
+			for (Mono<Void> pipeline : java.util.List.of(inScope, outside)) {
+				Sinks.Empty<Void> cancel = Sinks.empty();
+				pipeline.flux().takeUntilOther(cancel.asMono()).then().contextWrite(ctx -> ctx.put(Sinks.Empty.class, cancel))
+						.as(StepVerifier::create).expectComplete().verify(TIMEOUT);
+				db.sql("select pg_backend_pid()").mapTo(Integer.class).one().doOnNext(backends::add)
+						.as(StepVerifier::create).expectNextCount(1).expectComplete().verify(TIMEOUT);
+			}
+		}
+		assertThat(counting.acquired()).as("checkouts of the cancelled pipelines").isEqualTo(20);
+		assertThat(counting.released()).as("releases").isEqualTo(20);
+		assertThat(backends).as("server backends that served the statements after 20 cancelled ones").hasSize(1);
+		assertThat(pool.stats().invalidations()).as("connections destroyed").isZero();
 	}
 }

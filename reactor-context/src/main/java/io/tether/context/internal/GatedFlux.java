@@ -72,6 +72,8 @@ final class GatedFlux<T> extends Flux<T> {
 		if (p.retain()) {
 			GatedSubscriber<T> s = new GatedSubscriber<>(actual, false, gate.bound(), draining);
 			s.lease(p);
+			// The result is claimed: it is read to its end even if the downstream cancels within onSubscribe.
+			s.startSubscribing();
 			actual.onSubscribe(s);
 			p.register(s);
 			source.subscribe(s);
@@ -82,6 +84,7 @@ final class GatedFlux<T> extends Flux<T> {
 			GatedSubscriber<T> s = new GatedSubscriber<>(actual, false, gate.bound(), draining);
 			gate.straggle();
 			s.straggling(gate);
+			s.startSubscribing();
 			actual.onSubscribe(s);
 			source.subscribe(s);
 		}

@@ -62,6 +62,13 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 	@SuppressWarnings("rawtypes")
 	private static final AtomicIntegerFieldUpdater<GatedSubscriber> DISCARDING =
 			AtomicIntegerFieldUpdater.newUpdater(GatedSubscriber.class, "discarding");
+	@SuppressWarnings("rawtypes")
+	private static final AtomicIntegerFieldUpdater<GatedSubscriber> SUBSCRIBE =
+			AtomicIntegerFieldUpdater.newUpdater(GatedSubscriber.class, "subscribe");
+
+	private static final int NOT_SUBSCRIBED = 0;
+	private static final int SUBSCRIBING = 1;
+	private static final int CANCELLED_UNSENT = 2;
 
 	/** What a drained row maps to instead of the application's value; dropped here, never seen downstream. */
 	static final Object DRAINED = new Object();
@@ -88,6 +95,8 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 	// What keeps the lease after a cancel: the driver publisher (1) until it terminates, plus one per result drain.
 	private volatile int holds = 1;
 	private volatile int discarding;
+	// NOT_SUBSCRIBED until the driver publisher is subscribed (SUBSCRIBING), or a cancel came first (CANCELLED_UNSENT).
+	private volatile int subscribe;
 	// Results handed downstream, so that a cancel can drain those the downstream never consumed.
 	private volatile @Nullable GatedResult emitted;
 	private volatile @Nullable Queue<GatedResult> moreEmitted;
@@ -113,6 +122,15 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 
 	void lease(Lease lease) {
 		this.lease = lease;
+	}
+
+	/**
+	 * Called just before the driver publisher is subscribed with this subscriber; false if a cancel came
+	 * first (nothing is sent then). From here on a cancel drains: the statement may already be on the wire
+	 * before the driver's {@code onSubscribe} arrives, so the lease is kept until that drain has ended.
+	 */
+	boolean startSubscribing() {
+		return SUBSCRIBE.compareAndSet(this, NOT_SUBSCRIBED, SUBSCRIBING);
 	}
 
 	/** Runs outside any lease; tells {@code gate} when it has ended, so that a release can wait for it. */
@@ -230,13 +248,15 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 			return;
 		}
 		cancelled = true;
-		if (upstream == null) {
-			// Not granted yet: nothing was sent. If the grant races with this cancel, onSubscribe drains.
+		if (SUBSCRIBE.compareAndSet(this, NOT_SUBSCRIBED, CANCELLED_UNSENT)) {
+			// Not granted yet: nothing was sent, and the grant will not subscribe the driver.
 			releaseLease();
 		}
-		else {
+		else if (upstream != null) {
 			discard();
 		}
+		// Otherwise the driver publisher is being subscribed (the statement may be on its way) and its
+		// onSubscribe has not come yet: it sees the cancel and drains, and the lease is kept until then.
 		if (WIP.getAndIncrement(this) == 0) {
 			clear();
 		}

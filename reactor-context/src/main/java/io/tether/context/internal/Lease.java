@@ -67,8 +67,9 @@ final class Lease {
 	@SuppressWarnings({"unchecked", "rawtypes"})
 	void grant() {
 		// A lease released after it entered the gate has already handed the gate on through leave(); one
-		// released before entering is refused by StatementGate.enter. Either way there is nothing to do.
-		if (refs > 0) {
+		// released before entering is refused by StatementGate.enter. Either way there is nothing to do. An
+		// operation cancelled from now on is drained, not dropped: its statement may be on its way.
+		if (refs > 0 && first.startSubscribing()) {
 			((Publisher) source).subscribe(first);
 		}
 	}
