@@ -388,12 +388,23 @@ public final class ScopeEngine {
 
 		@Override
 		Publisher<Void> onError(String name, Throwable error) {
-			return holder.connection().flatMap(c -> Mono.from(c.rollbackTransactionToSavepoint(name)));
+			return rollbackTo(name);
 		}
 
 		@Override
 		Publisher<Void> onCancel(String name) {
-			return holder.connection().flatMap(c -> Mono.from(c.rollbackTransactionToSavepoint(name)));
+			return rollbackTo(name);
+		}
+
+		/**
+		 * ROLLBACK TO the savepoint, unless the connection's release has started: a cancel of the enclosing scope
+		 * can release (and so roll back the whole transaction) before this savepoint's own cleanup runs, and the
+		 * closed gate would then refuse it with an error nobody needs.
+		 */
+		private Mono<Void> rollbackTo(String name) {
+			return Mono.defer(() -> holder.isReleasing() ? Mono.<Void>empty()
+					: holder.connection().flatMap(c -> Mono.from(c.rollbackTransactionToSavepoint(name)))
+							.onErrorResume(e -> holder.isReleasing(), e -> Mono.empty()));
 		}
 	}
 
