@@ -24,6 +24,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Schedulers;
+import reactor.netty.tcp.TcpResources;
 import reactor.test.StepVerifier;
 
 /**
@@ -46,10 +47,16 @@ class BlockHoundIT extends DatabaseContract {
 	@BeforeAll
 	static void installBlockHound() {
 		BlockHound.install(new ArmedWhileThisSuiteRuns());
-		// Worker threads started before the install sit in a frame of DelayedWorkQueue.take() entered before
-		// it was instrumented, so BlockHound's allowance for that idle wait does not cover them: a later park
-		// in the same frame would count as blocking. Fresh schedulers start fresh threads.
+		// Threads that were alive during install() cannot be trusted, for two reasons. A thread that made a
+		// blocking call while install() ran got BlockHound's per-thread state from the interim predicates
+		// install() uses for its self-test, and keeps it: it is never watched again (failsafe runs every IT in
+		// one JVM, so the driver's event loops of an earlier suite may well be busy then; this made
+		// blockingCallOnADriverThreadIsDetected fail about once in ten builds). And worker threads sit in a
+		// frame of DelayedWorkQueue.take() entered before it was instrumented, so BlockHound's allowance for
+		// that idle wait does not cover them: a later park in the same frame would count as blocking.
+		// Fresh schedulers and fresh driver event loops start fresh threads.
 		Schedulers.shutdownNow();
+		TcpResources.disposeLoopsAndConnections();
 		warmUp();
 		armed = true;
 	}
