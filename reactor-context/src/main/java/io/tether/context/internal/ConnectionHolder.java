@@ -256,8 +256,7 @@ public final class ConnectionHolder {
 	}
 
 	private Mono<Void> bounded(Mono<Void> step, String what) {
-		return step.timeout(bound.timeout(), Mono.<Void>error(() -> new TimeoutException(what + " did not finish within "
-				+ bound.timeout().toMillis() + "ms")), bound.timer());
+		return bound.bound(step, () -> new TimeoutException(what + " did not finish within " + bound.timeout().toMillis() + "ms"));
 	}
 
 	/**
@@ -277,7 +276,7 @@ public final class ConnectionHolder {
 		Mono<Void> closePhysical = innermost == raw ? Mono.empty()
 				: quietly(bounded(Mono.from(innermost.close()), "closing the physical connection"));
 		Mono<Void> invalidate = innermost == raw ? Mono.empty()
-				: quietly(Mono.from(raw.validate(ValidationDepth.LOCAL)).timeout(bound.timeout(), bound.timer()).then());
+				: quietly(bounded(Mono.from(raw.validate(ValidationDepth.LOCAL)).then(), "the validation"));
 		return closePhysical.then(invalidate).then(quietly(bounded(Mono.from(raw.close()), "the close")));
 	}
 

@@ -120,12 +120,12 @@ public final class TransactionState {
 
 	private Mono<Void> bounded(Mono<Void> step) {
 		CleanupBound b = holder.bound();
-		return step.timeout(b.timeout(), Mono.<Void>defer(() -> {
+		return b.bound(step, () -> {
 			holder.poison();
-			return Mono.error(new java.util.concurrent.TimeoutException("A cleanup step of the transaction on "
+			return new java.util.concurrent.TimeoutException("A cleanup step of the transaction on "
 					+ holder.description() + " did not finish within " + b.timeout().toMillis() + "ms; the connection "
-					+ "will be destroyed instead of returned"));
-		}), b.timer());
+					+ "will be destroyed instead of returned");
+		});
 	}
 
 	/**
