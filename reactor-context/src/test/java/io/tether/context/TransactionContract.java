@@ -318,6 +318,32 @@ abstract class TransactionContract extends DatabaseContract {
 		assertThat(txCommands()).containsExactly("2:BEGIN", "2:COMMIT");
 	}
 
+	/**
+	 * Clause 3: a cancel during COMMIT does not reach the body, which has completed: its cancel hooks do not
+	 * run. (They did: the scope cancelled the finished body, so a joined inner scope marked the transaction
+	 * rollback-only as if it had been cut short, and a cancel landing between the body's completion and the
+	 * commit decision turned the COMMIT into a ROLLBACK whose error nobody could receive. The storm found it.)
+	 */
+	@Test
+	void cancelDuringCommitDoesNotReachTheCompletedBody() {
+		Hold commit = new Hold();
+		counting.beforeCommit(commit.hook());
+		AtomicBoolean bodyCancelled = new AtomicBoolean();
+		AtomicBoolean innerCancelled = new AtomicBoolean();
+		TestSubscriber<Long> ts = TestSubscriber.create();
+		scope.inTransaction(scope.inTransaction(insert(1).then()).doOnCancel(() -> innerCancelled.set(true))
+						.then(insert(2)).doOnCancel(() -> bodyCancelled.set(true)))
+				.subscribe(ts);
+		commit.awaitReached();
+		ts.cancel();
+		commit.release();
+		Leaks.assertAllReleased(counting, pool);
+		assertThat(bodyCancelled).as("the completed body was cancelled").isFalse();
+		assertThat(innerCancelled).as("the completed joined scope was cancelled").isFalse();
+		assertThat(committedIds()).containsExactly(1, 2);
+		assertThat(txCommands()).containsExactly("2:BEGIN", "2:COMMIT");
+	}
+
 	/** Clause 3: cancel in onSubscribe, before the acquisition: the body never runs and the connection is released. */
 	@Test
 	void cancelBeforeAcquireNeverRunsTheBody() {

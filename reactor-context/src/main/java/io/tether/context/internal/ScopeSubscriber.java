@@ -276,9 +276,10 @@ final class ScopeSubscriber<R, T> implements CoreSubscriber<T>, Subscription {
 				}
 			}
 			else {
-				// CLEANING: let the cleanup finish, just stop signalling. CANCELLED/DONE: nothing left.
+				// CLEANING: let the cleanup finish, just stop signalling. CANCELLED/DONE: nothing left. The body
+				// is not cancelled: it has terminated (CLEANING starts at its onComplete or onError), and a cancel
+				// would still run its operators' cancel hooks, such as a joined scope's rollback-only mark.
 				downstreamGone = true;
-				cancelBody();
 				return;
 			}
 		}
