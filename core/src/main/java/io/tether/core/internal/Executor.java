@@ -11,8 +11,12 @@ import io.tether.core.ParameterException;
 import io.tether.core.RowMapper;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Operators;
 
 /**
  * Runs {@link StatementSpec}s of one {@link io.tether.core.Database}: parses and binds the SQL at
@@ -49,13 +53,109 @@ public final class Executor {
 
 	/** At most one mapped row of {@code spec}; a second row is an error. */
 	public <T> Mono<T> one(StatementSpec spec, RowMapper<? extends T> mapper) {
-		return query(spec, mapper).take(2).collectList().flatMap(rows -> switch (rows.size()) {
-			case 0 -> Mono.empty();
-			case 1 -> Mono.just(rows.get(0));
-			default -> Mono.error(new IncorrectResultSizeException(
-					"Expected at most one row but got more in SQL: " + spec.sql() + " (use first() or all() for several rows)",
-					spec.sql()));
-		});
+		return new AtMostOne<>(query(spec, mapper), spec.sql());
+	}
+
+	/**
+	 * The only item of the source, or empty; a second item cancels the source and fails with
+	 * {@link IncorrectResultSizeException}. One operator where {@code take(2).collectList().flatMap(...)} needs
+	 * three and a list: this runs for every {@code one()}.
+	 */
+	private static final class AtMostOne<T> extends Mono<T> {
+
+		private final Flux<T> source;
+		private final String sql;
+
+		AtMostOne(Flux<T> source, String sql) {
+			this.source = source;
+			this.sql = sql;
+		}
+
+		@Override
+		public void subscribe(CoreSubscriber<? super T> actual) {
+			source.subscribe(new AtMostOneSubscriber<>(actual, sql));
+		}
+	}
+
+	private static final class AtMostOneSubscriber<T> extends Operators.MonoSubscriber<T, T> {
+
+		private final String sql;
+		private @Nullable Subscription upstream;
+		private @Nullable T first;
+		private boolean done;
+
+		AtMostOneSubscriber(CoreSubscriber<? super T> actual, String sql) {
+			super(actual);
+			this.sql = sql;
+		}
+
+		@Override
+		public void onSubscribe(Subscription s) {
+			if (Operators.validate(upstream, s)) {
+				upstream = s;
+				actual.onSubscribe(this);
+				s.request(Long.MAX_VALUE);
+			}
+		}
+
+		@Override
+		public void onNext(T t) {
+			if (done) {
+				Operators.onNextDropped(t, actual.currentContext());
+				return;
+			}
+			if (first == null) {
+				first = t;
+				return;
+			}
+			done = true;
+			upstream.cancel();
+			Operators.onDiscard(t, actual.currentContext());
+			Operators.onDiscard(first, actual.currentContext());
+			first = null;
+			actual.onError(new IncorrectResultSizeException(
+					"Expected at most one row but got more in SQL: " + sql + " (use first() or all() for several rows)", sql));
+		}
+
+		@Override
+		public void onError(Throwable t) {
+			if (done) {
+				Operators.onErrorDropped(t, actual.currentContext());
+				return;
+			}
+			done = true;
+			T f = first;
+			first = null;
+			if (f != null) {
+				Operators.onDiscard(f, actual.currentContext());
+			}
+			actual.onError(t);
+		}
+
+		@Override
+		public void onComplete() {
+			if (done) {
+				return;
+			}
+			done = true;
+			T f = first;
+			first = null;
+			if (f == null) {
+				actual.onComplete();
+			}
+			else {
+				complete(f);
+			}
+		}
+
+		@Override
+		public void cancel() {
+			super.cancel();
+			Subscription s = upstream;
+			if (s != null) {
+				s.cancel();
+			}
+		}
 	}
 
 	/** The summed update counts of {@code spec}. */
