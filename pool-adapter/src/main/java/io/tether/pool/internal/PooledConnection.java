@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
@@ -120,41 +121,36 @@ final class PooledConnection implements Connection, Wrapped<Connection> {
 	 * (a publisher of one value, such as rows updated, or an execute() that produced its result).
 	 */
 	<T> Flux<T> track(Publisher<T> source, boolean endsWithFirst) {
-		return Flux.defer(() -> {
-			if (closed.get()) {
-				return Flux.error(closedError());
-			}
-			long seq = streamSequence.incrementAndGet();
-			activeStreams.incrementAndGet();
-			AtomicBoolean ended = new AtomicBoolean();
-			AtomicBoolean gotFirst = new AtomicBoolean();
-			return Flux.<T>from(source)
-					.doOnNext(v -> gotFirst.set(true))
-					.doOnComplete(() -> {
-						if (ended.compareAndSet(false, true)) {
-							interruptedStream.updateAndGet(i -> i != 0 && i < seq ? 0 : i);
-							activeStreams.decrementAndGet();
-						}
-					})
-					.doOnError(e -> {
-						observe(e);
-						if (ended.compareAndSet(false, true)) {
-							activeStreams.decrementAndGet();
-						}
-					})
-					.doOnCancel(() -> {
-						if (ended.compareAndSet(false, true)) {
-							if (!(endsWithFirst && gotFirst.get())) {
-								interruptedStream.accumulateAndGet(seq, Math::max);
-							}
-							activeStreams.decrementAndGet();
-						}
-					});
-		});
+		return new TrackedStream<T, T>(this, source, endsWithFirst, Function.identity());
+	}
+
+	/** A tracked stream starts: counted active, numbered. */
+	long streamStarted() {
+		long seq = streamSequence.incrementAndGet();
+		activeStreams.incrementAndGet();
+		return seq;
+	}
+
+	/** A tracked stream completed: a cancelled one before it no longer counts as interrupted. */
+	void streamCompleted(long seq) {
+		interruptedStream.updateAndGet(i -> i != 0 && i < seq ? 0 : i);
+		activeStreams.decrementAndGet();
+	}
+
+	void streamFailed() {
+		activeStreams.decrementAndGet();
+	}
+
+	/** A tracked stream was cancelled: before its end it counts as interrupted, unless {@code ended} says it was done. */
+	void streamCancelled(long seq, boolean ended) {
+		if (!ended) {
+			interruptedStream.accumulateAndGet(seq, Math::max);
+		}
+		activeStreams.decrementAndGet();
 	}
 
 	Flux<Result> trackExecution(Publisher<? extends Result> results) {
-		return track(results, true).map(r -> new TrackingResult(this, r));
+		return new TrackedStream<Result, Result>(this, Flux.from(results), true, r -> new TrackingResult(this, r));
 	}
 
 	IllegalStateException closedError() {
