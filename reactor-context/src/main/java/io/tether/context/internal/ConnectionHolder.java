@@ -235,6 +235,10 @@ public final class ConnectionHolder {
 		}
 		Connection raw = c.unwrap();
 		StatementGate gate = c.gate();
+		if (gate.closeIfIdle() && !gate.isPoisoned() && raw.isAutoCommit() && initialAutoCommit) {
+			// The common case, kept cheap: nothing in flight on the connection, nothing to reset.
+			return bounded(Mono.from(raw.close()), "the close").onErrorResume(e -> destroy(raw, e));
+		}
 		Mono<Void> reset = Mono.defer(() -> {
 			if (gate.isPoisoned()) {
 				return Mono.error(new IllegalStateException("a cancelled statement was not drained within "

@@ -170,6 +170,15 @@ final class StatementGate {
 		});
 	}
 
+	/**
+	 * Closes the gate to new operations, like {@link #closeWhenIdle()}, and says whether every operation
+	 * admitted before has already left it (then there is nothing to wait for).
+	 */
+	synchronized boolean closeIfIdle() {
+		closed = true;
+		return active == null && stragglers == 0;
+	}
+
 	/** A consumption starts reading a result outside any lease: the release waits for it too. */
 	void straggle() {
 		synchronized (this) {
