@@ -164,27 +164,19 @@ final class PooledConnection implements Connection, Wrapped<Connection> {
 	}
 
 	private Mono<Void> guarded(Supplier<? extends Publisher<Void>> operation) {
-		return Mono.defer(() -> {
-			if (closed.get()) {
-				return Mono.error(closedError());
-			}
-			operationsInFlight.incrementAndGet();
-			AtomicBoolean ended = new AtomicBoolean();
-			// Counted off before the answer is passed on: the release may run in the downstream's onComplete.
-			return Mono.from(operation.get())
-					.doOnError(this::observe)
-					.doOnTerminate(() -> {
-						if (ended.compareAndSet(false, true)) {
-							operationsInFlight.decrementAndGet();
-						}
-					})
-					.doOnCancel(() -> {
-						if (ended.compareAndSet(false, true)) {
-							operationInterrupted.set(true);
-							operationsInFlight.decrementAndGet();
-						}
-					});
-		});
+		return new GuardedOperation(this, operation);
+	}
+
+	void operationStarted() {
+		operationsInFlight.incrementAndGet();
+	}
+
+	/** A connection operation got its answer, or was cancelled before it ({@code interrupted}). */
+	void operationEnded(boolean interrupted) {
+		if (interrupted) {
+			operationInterrupted.set(true);
+		}
+		operationsInFlight.decrementAndGet();
 	}
 
 	/**
