@@ -279,6 +279,8 @@ public final class ConnectionScope {
 		 * cancel, the restore of session state, and the release. A step that does not finish in time destroys
 		 * the physical connection (closed underneath its pool's wrapper, then released, so the pool drops it)
 		 * instead of waiting forever; the scope's downstream, if still listening, is signalled after that.
+		 * A step is given up between this timeout and a tenth of it later: steps are checked by one shared
+		 * sweep rather than a timer each, so that the bound costs nothing while cleanups finish in time.
 		 */
 		public Builder cleanupTimeout(Duration timeout) {
 			Objects.requireNonNull(timeout, "timeout must not be null");
