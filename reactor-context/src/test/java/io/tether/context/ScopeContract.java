@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.R2dbcException;
+import io.r2dbc.spi.Statement;
 import io.tether.context.testing.CountingConnectionFactory;
 import io.tether.context.testing.Database;
 import io.tether.context.testing.Leaks;
@@ -20,6 +21,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -176,6 +178,31 @@ abstract class ScopeContract extends DatabaseContract {
 		Mono<Boolean> sameSession = scope.inConnection(sessionId().flatMap(a -> sessionId().map(b -> a.equals(b))));
 		sameSession.as(StepVerifier::create).expectNext(true).verifyComplete();
 		assertThat(counting.acquired()).isEqualTo(2); // setUp + this pipeline
+	}
+
+	/**
+	 * A statement created on a scope's connection after the scope released it never reaches the released
+	 * connection: creating it succeeds, executing it fails with the scope's own explanation. (Creating it
+	 * used to call the pool's connection, which had been closed: a pipeline whose statement was being created
+	 * while a cancel released its connection failed with the pool's "connection is closed" error, which,
+	 * the pipeline being cancelled, went to onErrorDropped. The storm found it.)
+	 */
+	@Test
+	void aStatementCreatedAfterTheScopeReleasedItsConnectionFailsWithTheScopesError() {
+		AtomicReference<Connection> kept = new AtomicReference<>();
+		scope.inConnection(scope.withConnection(c -> {
+			kept.set(c);
+			return Mono.just(1);
+		})).as(StepVerifier::create).expectNext(1).verifyComplete();
+		Leaks.assertAllReleased(counting, pool);
+		int statementsBefore = counting.statements().size();
+
+		Statement late = kept.get().createStatement("SELECT 1");
+		Flux.from(late.execute()).as(StepVerifier::create)
+				.expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
+						.hasMessageContaining("has already been released"))
+				.verify(Duration.ofSeconds(10));
+		assertThat(counting.statements().size() - statementsBefore).as("statements that reached the driver").isZero();
 	}
 
 	@Test

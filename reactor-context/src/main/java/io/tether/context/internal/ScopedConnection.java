@@ -42,14 +42,38 @@ public final class ScopedConnection implements Connection, Wrapped<Connection> {
 		return Mono.empty();
 	}
 
+	/**
+	 * A statement whose {@code execute()} waits for its turn. Once the scope has started releasing the
+	 * connection, the driver is not asked: the statement takes its binds and its execution fails, through
+	 * the gate, with the scope's explanation (a statement being created while a cancel releases the
+	 * connection would otherwise fail inside the pool, with an error nobody can receive). While the driver
+	 * creates the statement, the release waits.
+	 */
 	@Override
 	public Statement createStatement(String sql) {
-		return new GatedStatement(delegate.createStatement(sql), gate);
+		if (!gate.enterCreation()) {
+			return new GatedStatement(Refused.STATEMENT, gate);
+		}
+		try {
+			return new GatedStatement(delegate.createStatement(sql), gate);
+		}
+		finally {
+			gate.straggled();
+		}
 	}
 
+	/** A batch whose {@code execute()} waits for its turn; after the release started, as {@link #createStatement}. */
 	@Override
 	public Batch createBatch() {
-		return new GatedBatch(delegate.createBatch(), gate);
+		if (!gate.enterCreation()) {
+			return new GatedBatch(Refused.BATCH, gate);
+		}
+		try {
+			return new GatedBatch(delegate.createBatch(), gate);
+		}
+		finally {
+			gate.straggled();
+		}
 	}
 
 	@Override

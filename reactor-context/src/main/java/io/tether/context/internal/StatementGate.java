@@ -179,6 +179,18 @@ final class StatementGate {
 		return active == null && stragglers == 0;
 	}
 
+	/**
+	 * The driver is about to create a statement or batch on the connection: false if the gate is closed (the
+	 * connection is released or being released). Otherwise the release waits until {@link #straggled()}.
+	 */
+	synchronized boolean enterCreation() {
+		if (closed) {
+			return false;
+		}
+		stragglers++;
+		return true;
+	}
+
 	/** A consumption starts reading a result outside any lease: the release waits for it too. */
 	void straggle() {
 		synchronized (this) {
