@@ -331,6 +331,44 @@ abstract class ErrorContract {
 		}
 	}
 
+	/**
+	 * The REQUIRES_NEW wait gives up but does not cancel its acquisition, which goes on waiting in the pool. The
+	 * pool closing then ends that acquisition with {@code PoolClosedException}: nobody waits for it and it holds
+	 * no connection, so nothing may reach {@code onErrorDropped} (Reactor logs those at ERROR). The close starts
+	 * while the outer transaction still holds the pool's only connection, so the acquisition is certainly still
+	 * waiting; the race this pins down is a test closing its pool just after such a failure.
+	 */
+	@Test
+	void aRequiresNewAcquisitionGivenUpOnEndsQuietlyWhenItsPoolCloses() {
+		TetherPool unlimited = TetherPool.create(database().connectionFactory(),
+				PoolSettings.builder().maxSize(1).acquireTimeoutUnlimited().build());
+		List<Throwable> dropped = new java.util.concurrent.CopyOnWriteArrayList<>();
+		reactor.core.publisher.Hooks.onErrorDropped(dropped::add);
+		try {
+			Database waits = Database.builder(unlimited).requiresNewAcquireTimeout(Duration.ofMillis(100)).build();
+			TransactionOptions requiresNew = TransactionOptions.of(Propagation.REQUIRES_NEW);
+			java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CompletableFuture<Void>> closing =
+					new java.util.concurrent.atomic.AtomicReference<>();
+			Mono<Integer> outer = waits.inTransaction(waits.sql("select 1").then()
+					.then(waits.inTransaction(requiresNew, waits.sql("select 2").then()))
+					.onErrorResume(ConnectionUnavailableException.class, e -> Mono.fromRunnable(
+							() -> closing.set(unlimited.close(Duration.ofSeconds(10)).toFuture())))
+					.then(waits.sql("select 3").mapTo(Integer.class).one()));
+
+			outer.as(StepVerifier::create).expectNext(3).expectComplete().verify(TIMEOUT);
+			Mono.fromFuture(closing.get()).block(TIMEOUT);
+
+			assertThat(unlimited.isClosed()).isTrue();
+			assertThat(unlimited.stats().acquired()).as("connections still checked out").isZero();
+			assertThat(unlimited.stats().pending()).as("acquisitions still waiting").isZero();
+			assertThat(dropped).as("errors dropped by the abandoned acquisition").isEmpty();
+		}
+		finally {
+			reactor.core.publisher.Hooks.resetOnErrorDropped();
+			unlimited.closeLater().block(TIMEOUT);
+		}
+	}
+
 	// ---------------------------------------------------------------- secrets in URLs
 
 	@Test

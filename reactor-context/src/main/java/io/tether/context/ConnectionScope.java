@@ -261,7 +261,8 @@ public final class ConnectionScope {
 		 * How long {@link Propagation#REQUIRES_NEW} waits for its second connection while the pipeline already
 		 * holds one, before failing with {@link ConnectionUnavailableException}; default 10 seconds. A pool's own
 		 * acquire timeout, if shorter, fails first and is reported the same way, with the pool's message (and not
-		 * this wait) as the reason.
+		 * this wait) as the reason. The acquisition itself goes on after this wait: a connection that still comes
+		 * is closed at once, and one that fails later (its pool closing meanwhile, say) is only logged at DEBUG.
 		 */
 		public Builder requiresNewAcquireTimeout(Duration timeout) {
 			Objects.requireNonNull(timeout, "timeout must not be null");

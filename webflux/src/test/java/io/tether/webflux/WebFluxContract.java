@@ -43,6 +43,10 @@ import reactor.netty.http.server.HttpServer;
  * {@code /ctl/tx/**}) and {@link TetherRouteFilter} on {@code /route/**}, driven through
  * {@link WebTestClient} and over a real Reactor Netty port. After every test: every connection acquired
  * was released exactly once and the pool has nothing checked out.
+ *
+ * <p>Every exchange over the real port ends with an {@code expectBody}: {@code WebTestClient} leaves a body
+ * nobody asked for in Reactor Netty's inbound queue, unreleased (a Netty {@code LEAK} report once it is
+ * garbage-collected); {@code expectBody(Void.class)} reads and releases one the test has no use for.
  */
 abstract class WebFluxContract {
 
@@ -111,7 +115,7 @@ abstract class WebFluxContract {
 	@Test
 	void aRequestThatNeverTouchesTheDatabaseAcquiresNothing() {
 		client.get().uri("/none").exchange().expectStatus().isOk().expectBody(String.class).isEqualTo("no database");
-		http.get().uri("/none").exchange().expectStatus().isOk();
+		http.get().uri("/none").exchange().expectStatus().isOk().expectBody(String.class).isEqualTo("no database");
 
 		assertThat(counting.createSubscriptions()).isZero();
 	}
@@ -230,7 +234,7 @@ abstract class WebFluxContract {
 	void rollbackOn5xxAndCommitOverHttp() {
 		http.post().uri("/tx/items?title=e&outcome=503").exchange().expectStatus().isEqualTo(503)
 				.expectBody(String.class).isEqualTo("unavailable");
-		http.post().uri("/tx/items?title=e&outcome=error").exchange().expectStatus().isEqualTo(500);
+		http.post().uri("/tx/items?title=e&outcome=error").exchange().expectStatus().isEqualTo(500).expectBody(Void.class);
 		http.post().uri("/tx/items?title=f").exchange().expectStatus().isCreated().expectBody(Long.class).isEqualTo(1L);
 
 		assertThat(count("e")).isZero();
@@ -259,7 +263,7 @@ abstract class WebFluxContract {
 		client.post().uri("/route/items?title=h").exchange().expectStatus().isCreated().expectBody(Long.class).isEqualTo(1L);
 		client.post().uri("/route/items?title=i&outcome=503").exchange().expectStatus().isEqualTo(503)
 				.expectBody(String.class).isEqualTo("unavailable");
-		http.post().uri("/route/items?title=j&outcome=error").exchange().expectStatus().isEqualTo(500);
+		http.post().uri("/route/items?title=j&outcome=error").exchange().expectStatus().isEqualTo(500).expectBody(Void.class);
 		assertThat(counting.acquired()).as("each request on its own connection, from the web filter's scope").isEqualTo(3);
 
 		assertThat(count("h")).isEqualTo(1);
@@ -306,7 +310,7 @@ abstract class WebFluxContract {
 				assertThat(counting.acquired()).isEqualTo(1);
 
 				c.post().uri("/ctl/tx/items?title=n").exchange().expectStatus().isOk().expectBody(Long.class).isEqualTo(1L);
-				c.post().uri("/ctl/tx/items?title=o&outcome=503").exchange().expectStatus().isEqualTo(503);
+				c.post().uri("/ctl/tx/items?title=o&outcome=503").exchange().expectStatus().isEqualTo(503).expectBody(Void.class);
 				assertThat(count("n")).isEqualTo(1);
 				assertThat(count("o")).isZero();
 			}

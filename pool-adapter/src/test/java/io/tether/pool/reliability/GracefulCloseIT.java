@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.r2dbc.spi.Connection;
 import io.tether.context.testing.CountingConnectionFactory;
+import io.tether.context.testing.StandardErrorCapture;
 import io.tether.pool.PoolClosedException;
 import io.tether.pool.PoolSettings;
 import io.tether.pool.TetherPool;
 import io.tether.pool.ValidationMode;
 import io.tether.pool.testing.Await;
 import io.tether.pool.testing.PgSessions;
-import io.tether.pool.testing.StandardErrorCapture;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -4,8 +4,8 @@ import static io.tether.pool.reliability.PoolUnderTest.within;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.r2dbc.spi.Connection;
+import io.tether.context.testing.StandardErrorCapture;
 import io.tether.pool.testing.Await;
-import io.tether.pool.testing.StandardErrorCapture;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;

@@ -16,14 +16,20 @@ import reactor.core.Disposables;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
 import reactor.core.scheduler.Scheduler;
+import reactor.util.Logger;
+import reactor.util.Loggers;
 import reactor.util.context.Context;
 
 /**
  * Acquires a connection but gives up after a time limit, without cancelling the acquisition: a
  * connection that arrives after the limit is closed at once. ({@code Mono.timeout} would cancel the
- * acquisition, and a factory that does not handle that cancel would lose the connection.)
+ * acquisition, and a factory that does not handle that cancel would lose the connection.) An acquisition
+ * that fails after the limit (or after a cancel), such as one still waiting when its pool closes, has no
+ * connection to release and nobody to tell: it is logged at DEBUG, not passed to {@code onErrorDropped}.
  */
 final class TimedAcquire extends Mono<Connection> {
+
+	private static final Logger LOG = Loggers.getLogger(TimedAcquire.class);
 
 	private final Publisher<? extends Connection> source;
 	private final Duration limit;
@@ -99,12 +105,19 @@ final class TimedAcquire extends Mono<Connection> {
 		@Override
 		public void onError(Throwable t) {
 			timeout.dispose();
-			if (!received && STATE.compareAndSet(this, WAITING, DELIVERED)) {
-				received = true;
+			if (received) {
+				Operators.onErrorDropped(t, actual.currentContext());
+				return;
+			}
+			received = true;
+			if (STATE.compareAndSet(this, WAITING, DELIVERED)) {
 				actual.onError(t instanceof TimeoutException || t instanceof R2dbcTimeoutException ? timeoutError.apply(t) : t);
 			}
 			else {
-				Operators.onErrorDropped(t, actual.currentContext());
+				// The acquisition we gave up on failed after all, typically because the pool closed while it was still
+				// waiting. No connection exists, so nothing is left to release, and the subscriber already has its
+				// error (or cancelled): this is an ordinary end, not a lost error, so it does not go to onErrorDropped.
+				LOG.debug("An acquisition given up on earlier failed: {}", t.toString());
 			}
 		}
 
