@@ -1,14 +1,10 @@
 package io.tether.pool.internal;
 
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.Supplier;
-import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
-import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
-import reactor.util.context.Context;
 
 /**
  * A connection operation of a {@link PooledConnection} (BEGIN, COMMIT, ROLLBACK, SET ...), counted as in
@@ -45,32 +41,19 @@ final class GuardedOperation extends Mono<Void> {
 		op.subscribe(new GuardedSubscriber(actual, connection));
 	}
 
-	private static final class GuardedSubscriber implements CoreSubscriber<Void>, Subscription {
+	private static final class GuardedSubscriber extends CountingSubscriber<Void, Void> {
 
-		private static final AtomicIntegerFieldUpdater<GuardedSubscriber> ENDED =
-				AtomicIntegerFieldUpdater.newUpdater(GuardedSubscriber.class, "ended");
-
-		private final CoreSubscriber<? super Void> actual;
 		private final PooledConnection connection;
-		private @Nullable Subscription upstream;
-		private volatile int ended;
 
 		GuardedSubscriber(CoreSubscriber<? super Void> actual, PooledConnection connection) {
-			this.actual = actual;
+			super(actual);
 			this.connection = connection;
 		}
 
 		@Override
-		public Context currentContext() {
-			return actual.currentContext();
-		}
-
-		@Override
-		public void onSubscribe(Subscription s) {
-			if (Operators.validate(upstream, s)) {
-				upstream = s;
-				actual.onSubscribe(this);
-			}
+		void ended(int how) {
+			// Counted off before the answer is passed on: the release may run in the downstream's signal.
+			connection.operationEnded(how == CANCELLED);
 		}
 
 		@Override
@@ -81,32 +64,7 @@ final class GuardedOperation extends Mono<Void> {
 		@Override
 		public void onError(Throwable t) {
 			connection.observe(t);
-			// Counted off before the answer is passed on: the release may run in the downstream's onError.
-			if (ENDED.compareAndSet(this, 0, 1)) {
-				connection.operationEnded(false);
-			}
-			actual.onError(t);
-		}
-
-		@Override
-		public void onComplete() {
-			if (ENDED.compareAndSet(this, 0, 1)) {
-				connection.operationEnded(false);
-			}
-			actual.onComplete();
-		}
-
-		@Override
-		public void request(long n) {
-			upstream.request(n);
-		}
-
-		@Override
-		public void cancel() {
-			if (ENDED.compareAndSet(this, 0, 1)) {
-				connection.operationEnded(true);
-			}
-			upstream.cancel();
+			super.onError(t);
 		}
 	}
 }

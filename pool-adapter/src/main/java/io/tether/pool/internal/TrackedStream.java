@@ -1,14 +1,10 @@
 package io.tether.pool.internal;
 
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.Function;
-import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
-import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Operators;
-import reactor.util.context.Context;
 
 /**
  * A statement execution or result consumption of a {@link PooledConnection}, counted as one of its
@@ -41,36 +37,26 @@ final class TrackedStream<T, R> extends Flux<R> {
 		source.subscribe(new TrackedSubscriber<>(actual, this, seq));
 	}
 
-	private static final class TrackedSubscriber<T, R> implements CoreSubscriber<T>, Subscription {
+	private static final class TrackedSubscriber<T, R> extends CountingSubscriber<T, R> {
 
-		@SuppressWarnings("rawtypes")
-		private static final AtomicIntegerFieldUpdater<TrackedSubscriber> ENDED =
-				AtomicIntegerFieldUpdater.newUpdater(TrackedSubscriber.class, "ended");
-
-		private final CoreSubscriber<? super R> actual;
 		private final TrackedStream<T, R> parent;
 		private final long seq;
-		private @Nullable Subscription upstream;
 		private volatile boolean gotFirst;
-		private volatile int ended;
 		private boolean done;
 
 		TrackedSubscriber(CoreSubscriber<? super R> actual, TrackedStream<T, R> parent, long seq) {
-			this.actual = actual;
+			super(actual);
 			this.parent = parent;
 			this.seq = seq;
 		}
 
 		@Override
-		public Context currentContext() {
-			return actual.currentContext();
-		}
-
-		@Override
-		public void onSubscribe(Subscription s) {
-			if (Operators.validate(upstream, s)) {
-				upstream = s;
-				actual.onSubscribe(this);
+		void ended(int how) {
+			PooledConnection c = parent.connection;
+			switch (how) {
+				case COMPLETED -> c.streamCompleted(seq);
+				case FAILED -> c.streamFailed();
+				default -> c.streamCancelled(seq, parent.endsWithFirst && gotFirst);
 			}
 		}
 
@@ -101,10 +87,7 @@ final class TrackedStream<T, R> extends Flux<R> {
 			}
 			done = true;
 			parent.connection.observe(t);
-			if (ENDED.compareAndSet(this, 0, 1)) {
-				parent.connection.streamFailed();
-			}
-			actual.onError(t);
+			super.onError(t);
 		}
 
 		@Override
@@ -113,23 +96,7 @@ final class TrackedStream<T, R> extends Flux<R> {
 				return;
 			}
 			done = true;
-			if (ENDED.compareAndSet(this, 0, 1)) {
-				parent.connection.streamCompleted(seq);
-			}
-			actual.onComplete();
-		}
-
-		@Override
-		public void request(long n) {
-			upstream.request(n);
-		}
-
-		@Override
-		public void cancel() {
-			if (ENDED.compareAndSet(this, 0, 1)) {
-				parent.connection.streamCancelled(seq, parent.endsWithFirst && gotFirst);
-			}
-			upstream.cancel();
+			super.onComplete();
 		}
 	}
 }
