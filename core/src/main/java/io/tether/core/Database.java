@@ -451,7 +451,7 @@ public final class Database implements AutoCloseable {
 
 		/**
 		 * How long the rest of a cancelled statement's result is read and discarded before the server is asked to
-		 * cancel the statement (PostgreSQL, outside a transaction); default 10 milliseconds. See
+		 * cancel the statement (PostgreSQL, outside a transaction); default 5 milliseconds. See
 		 * {@link ConnectionScope.Builder#drainBudget(Duration)}.
 		 */
 		public Builder drainBudget(Duration budget) {

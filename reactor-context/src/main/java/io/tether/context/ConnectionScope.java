@@ -58,7 +58,7 @@ import reactor.core.scheduler.Schedulers;
  */
 public final class ConnectionScope {
 
-	private static final Duration DEFAULT_DRAIN_BUDGET = Duration.ofMillis(10);
+	private static final Duration DEFAULT_DRAIN_BUDGET = Duration.ofMillis(5);
 
 	private final ConnectionFactory factory;
 	private final ScopeEngine engine;
@@ -297,16 +297,19 @@ public final class ConnectionScope {
 
 		/**
 		 * How long the rest of a cancelled statement's result is read and discarded before the server is asked
-		 * to cancel the statement; default 10 milliseconds. A statement cancelled while the server still answers
+		 * to cancel the statement; default 5 milliseconds. A statement cancelled while the server still answers
 		 * it ({@code take(1)} of a large result, a {@code timeout} on a slow query) is drained, so that the next
 		 * statement on the connection finds the protocol free. A short result is over within the budget, at the
 		 * cost of the rows in flight. Past the budget, if the driver can cancel at the server
 		 * (r2dbc-postgresql's cancel request) and the connection is not inside a transaction, the server is
 		 * asked to cancel the statement and the drain reads only what was already sent; the server's
-		 * "canceling statement" error (SQLState 57014) is swallowed by the drain. Inside a transaction, where a
-		 * cancel at the server would abort the transaction, and on drivers without a cancel request (H2), the
-		 * remainder is drained in full. {@link Duration#ZERO} asks the server at once; a budget not shorter than
-		 * {@link #cleanupTimeout} never asks. The whole drain stays within {@link #cleanupTimeout}.
+		 * "canceling statement" error (SQLState 57014) is swallowed by the drain. The next statement waits until
+		 * the server has taken the request (it travels on a connection of its own, some milliseconds), so that
+		 * the cancel cannot reach it; a statement whose results someone still reads is never cancelled. Inside a
+		 * transaction, where a cancel at the server would abort the transaction, and on drivers without a cancel
+		 * request (H2), the remainder is drained in full. {@link Duration#ZERO} asks the server at once, also
+		 * for a result about to end; a budget not shorter than {@link #cleanupTimeout} never asks. The whole
+		 * drain stays within {@link #cleanupTimeout}.
 		 */
 		public Builder drainBudget(Duration budget) {
 			Objects.requireNonNull(budget, "budget must not be null");
