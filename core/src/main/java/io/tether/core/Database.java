@@ -450,6 +450,16 @@ public final class Database implements AutoCloseable {
 		}
 
 		/**
+		 * How long the rest of a cancelled statement's result is read and discarded before the server is asked to
+		 * cancel the statement (PostgreSQL, outside a transaction); default 5 milliseconds. See
+		 * {@link ConnectionScope.Builder#drainBudget(Duration)}.
+		 */
+		public Builder drainBudget(Duration budget) {
+			scope.drainBudget(budget);
+			return this;
+		}
+
+		/**
 		 * Whether DEBUG and slow-statement logs include bind values. Off by default: values may be personal
 		 * data or secrets. Error messages never include them.
 		 */

@@ -47,7 +47,9 @@ import reactor.core.scheduler.Schedulers;
  *       while an earlier result on the same connection is still streaming makes that result buffer its
  *       remaining rows, so the connection frees up and neither statement hangs; the buffered rows are then
  *       delivered at the downstream's pace. Each {@code Result} must be consumed (or its subscription
- *       cancelled) for the next statement to run, as R2DBC requires anyway.</li>
+ *       cancelled) for the next statement to run, as R2DBC requires anyway. A statement cancelled while the
+ *       server answers it is drained before the next one runs; past {@link Builder#drainBudget(Duration)},
+ *       outside a transaction and where the driver can (PostgreSQL), the server is asked to cancel it.</li>
  * </ul>
  *
  * <p>Instances are immutable and thread-safe; create one per factory and share it.
@@ -56,6 +58,8 @@ import reactor.core.scheduler.Schedulers;
  */
 public final class ConnectionScope {
 
+	private static final Duration DEFAULT_DRAIN_BUDGET = Duration.ofMillis(5);
+
 	private final ConnectionFactory factory;
 	private final ScopeEngine engine;
 
@@ -63,7 +67,8 @@ public final class ConnectionScope {
 		this.factory = b.factory;
 		String name = b.name != null ? b.name
 				: factory.getMetadata().getName() + "@" + Integer.toHexString(System.identityHashCode(factory));
-		this.engine = new ScopeEngine(factory, name, b.requiresNewAcquireTimeout, b.timer, b.cleanupTimeout);
+		this.engine = new ScopeEngine(factory, name, b.requiresNewAcquireTimeout, b.timer, b.cleanupTimeout,
+				b.drainBudget);
 	}
 
 	/** A scope over {@code factory} with default settings. */
@@ -242,6 +247,7 @@ public final class ConnectionScope {
 		private Duration requiresNewAcquireTimeout = Duration.ofSeconds(10);
 		private Scheduler timer = Schedulers.parallel();
 		private Duration cleanupTimeout = Duration.ofSeconds(10);
+		private Duration drainBudget = DEFAULT_DRAIN_BUDGET;
 
 		private Builder(ConnectionFactory factory) {
 			this.factory = Objects.requireNonNull(factory, "factory must not be null");
@@ -289,6 +295,31 @@ public final class ConnectionScope {
 				throw new IllegalArgumentException("cleanupTimeout must be > 0, was " + timeout);
 			}
 			this.cleanupTimeout = timeout;
+			return this;
+		}
+
+		/**
+		 * How long the rest of a cancelled statement's result is read and discarded before the server is asked
+		 * to cancel the statement; default 5 milliseconds. A statement cancelled while the server still answers
+		 * it ({@code take(1)} of a large result, a {@code timeout} on a slow query) is drained, so that the next
+		 * statement on the connection finds the protocol free. A short result is over within the budget, at the
+		 * cost of the rows in flight. Past the budget, if the driver can cancel at the server
+		 * (r2dbc-postgresql's cancel request) and the connection is not inside a transaction, the server is
+		 * asked to cancel the statement and the drain reads only what was already sent; the server's
+		 * "canceling statement" error (SQLState 57014) is swallowed by the drain. The next statement waits until
+		 * the server has taken the request (it travels on a connection of its own, some milliseconds), so that
+		 * the cancel cannot reach it; a statement whose results someone still reads is never cancelled. Inside a
+		 * transaction, where a cancel at the server would abort the transaction, and on drivers without a cancel
+		 * request (H2), the remainder is drained in full. {@link Duration#ZERO} asks the server at once, also
+		 * for a result about to end; a budget not shorter than {@link #cleanupTimeout} never asks. The whole
+		 * drain stays within {@link #cleanupTimeout}.
+		 */
+		public Builder drainBudget(Duration budget) {
+			Objects.requireNonNull(budget, "budget must not be null");
+			if (budget.isNegative()) {
+				throw new IllegalArgumentException("drainBudget must be >= 0, was " + budget);
+			}
+			this.drainBudget = budget;
 			return this;
 		}
 

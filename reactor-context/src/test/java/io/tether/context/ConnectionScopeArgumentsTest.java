@@ -116,6 +116,17 @@ class ConnectionScopeArgumentsTest {
 		assertThatNoException().isThrownBy(() -> b.requiresNewAcquireTimeout(Duration.ofNanos(1)));
 	}
 
+	/** The builder rejects a negative or null drainBudget; zero (ask the server at once) is allowed. */
+	@Test
+	void builderRejectsANegativeDrainBudget() {
+		ConnectionScope.Builder b = ConnectionScope.builder(factory);
+		assertThatIllegalArgumentException().isThrownBy(() -> b.drainBudget(Duration.ofMillis(-1)))
+				.withMessageContaining("drainBudget")
+				.withMessageContaining("PT-0.001S");
+		assertThatNullPointerException().isThrownBy(() -> b.drainBudget(null)).withMessageContaining("budget");
+		assertThatNoException().isThrownBy(() -> b.drainBudget(Duration.ZERO));
+	}
+
 	/** The scope's name is the configured one, else the driver name; building calls nothing on the factory. */
 	@Test
 	void nameIsConfiguredOrDerivedFromTheDriver() {

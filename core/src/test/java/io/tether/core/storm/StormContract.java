@@ -133,7 +133,14 @@ abstract class StormContract {
 			pending = () -> r.getMetrics().map(PoolMetrics::pendingAcquireSize).orElse(0);
 		}
 		CountingConnectionFactory counting = new CountingConnectionFactory(pool);
-		Database db = Database.builder(counting).name(app).slowStatementThreshold(Duration.ZERO).build();
+		Database.Builder builder = Database.builder(counting).name(app).slowStatementThreshold(Duration.ZERO);
+		String drainBudget = System.getProperty("tether.storm.drainBudget");
+		if (drainBudget != null) {
+			// PT0S: every drain still running when its timer fires asks the server to cancel its statement.
+			builder.drainBudget(Duration.parse(drainBudget));
+			System.out.println("storm " + app + ": drainBudget " + drainBudget);
+		}
+		Database db = builder.build();
 		Database admin = Database.of(target);
 		counting.beforeAcquire(() -> fire(Moment.DURING_ACQUIRE));
 		counting.beforeBegin(() -> fire(Moment.DURING_BEGIN));

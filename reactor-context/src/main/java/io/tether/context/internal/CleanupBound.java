@@ -17,7 +17,9 @@ import reactor.util.context.Context;
 /**
  * How long one cleanup step of a scope may take (the drain of a cancelled result, a rollback, the restore
  * of session state, the release), and the scheduler that times it. A step that does not finish in time
- * gives up on the connection: it is destroyed instead of waited for.
+ * gives up on the connection: it is destroyed instead of waited for. {@code drainBudget} is how long the
+ * drain of a cancelled statement may read its remainder before the server is asked to cancel the statement
+ * (see {@link ServerCancel}); the drain as a whole stays within {@code timeout}.
  *
  * <p>Almost every step finishes in microseconds, and a release runs two of them, so the bound must cost
  * next to nothing when it is not needed. {@code Mono.timeout} schedules a timer task per step and cancels
@@ -33,6 +35,7 @@ final class CleanupBound {
 
 	private final Duration timeout;
 	private final Scheduler timer;
+	private final Duration drainBudget;
 	private final long timeoutNanos;
 	private final long tickNanos;
 
@@ -41,9 +44,10 @@ final class CleanupBound {
 	private @Nullable Step tail;
 	private boolean sweepPending;
 
-	CleanupBound(Duration timeout, Scheduler timer) {
+	CleanupBound(Duration timeout, Scheduler timer, Duration drainBudget) {
 		this.timeout = timeout;
 		this.timer = timer;
+		this.drainBudget = drainBudget;
 		this.timeoutNanos = timeout.toNanos();
 		this.tickNanos = Math.max(timeoutNanos / 10, TimeUnit.MILLISECONDS.toNanos(1));
 	}
@@ -54,6 +58,10 @@ final class CleanupBound {
 
 	Scheduler timer() {
 		return timer;
+	}
+
+	Duration drainBudget() {
+		return drainBudget;
 	}
 
 	/**

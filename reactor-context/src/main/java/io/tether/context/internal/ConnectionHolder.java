@@ -93,7 +93,7 @@ public final class ConnectionHolder {
 
 	private void open(Connection raw) {
 		initialAutoCommit = raw.isAutoCommit();
-		ScopedConnection c = new ScopedConnection(raw, new StatementGate(bound));
+		ScopedConnection c = new ScopedConnection(raw, new StatementGate(bound, new ServerCancel(raw)));
 		connection = c;
 		ready = Mono.just(c);
 	}

@@ -64,7 +64,9 @@ final class GatedFlux<T> extends Flux<T> {
 			return;
 		}
 		GatedResult r = result;
+		p.listen();
 		if (r != null && !r.claim()) {
+			p.stopListening();
 			Operators.error(actual, new IllegalStateException("This result was already consumed, or drained because "
 					+ "its execution was cancelled before the result was consumed; a result can be consumed once"));
 			return;
@@ -81,6 +83,7 @@ final class GatedFlux<T> extends Flux<T> {
 		else {
 			// The operation is over (its lease is gone: the driver had buffered the whole result). The driver
 			// alone orders this consumption, but a cancel still drains it rather than cancelling the driver.
+			p.stopListening();
 			GatedSubscriber<T> s = new GatedSubscriber<>(actual, false, gate.bound(), draining);
 			gate.straggle();
 			s.straggling(gate);

@@ -1,6 +1,7 @@
 package io.tether.context.internal;
 
 import io.r2dbc.spi.Result;
+import java.time.Duration;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +29,12 @@ import reactor.util.context.Context;
  * consumer that never comes (r2dbc-postgresql drops results that arrive after a cancel unconsumed, and
  * its next command then waits behind them). Instead the publisher is drained to its end, every result it
  * produces is consumed and discarded, and only then is the lease dropped, so the next operation finds the
- * protocol free. The drain is bounded by the {@link CleanupBound}: if it does not finish in time, the
+ * protocol free. A drain still running after the {@link CleanupBound}'s drain budget asks the server to
+ * cancel the statement (see {@link ServerCancel}), if the driver can, the connection is outside a transaction
+ * and nobody listens to the statement any more (its execution and every consumption of its results were
+ * cancelled); the lease is kept until that request has been taken by the server, so that it cannot reach the
+ * next statement, and the server's "canceling statement" error that ends the remainder is swallowed. The drain
+ * is bounded by the {@link CleanupBound}: if it does not finish in time, the
  * driver is cancelled after all, the gate is {@linkplain StatementGate#poison() poisoned} (the scope's
  * release then destroys the connection) and the lease is dropped. An operation cancelled before its turn
  * came drops its lease at once: nothing was sent.
@@ -65,6 +71,9 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 	@SuppressWarnings("rawtypes")
 	private static final AtomicIntegerFieldUpdater<GatedSubscriber> SUBSCRIBE =
 			AtomicIntegerFieldUpdater.newUpdater(GatedSubscriber.class, "subscribe");
+	@SuppressWarnings("rawtypes")
+	private static final AtomicIntegerFieldUpdater<GatedSubscriber> LISTENING =
+			AtomicIntegerFieldUpdater.newUpdater(GatedSubscriber.class, "listening");
 
 	private static final int NOT_SUBSCRIBED = 0;
 	private static final int SUBSCRIBING = 1;
@@ -97,6 +106,8 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 	private volatile int discarding;
 	// NOT_SUBSCRIBED until the driver publisher is subscribed (SUBSCRIBING), or a cancel came first (CANCELLED_UNSENT).
 	private volatile int subscribe;
+	// 1 until the downstream cancels or is terminated; counted in the lease (see Lease#isAbandonedExecution).
+	private volatile int listening = 1;
 	// Results handed downstream, so that a cancel can drain those the downstream never consumed.
 	private volatile @Nullable GatedResult emitted;
 	private volatile @Nullable Queue<GatedResult> moreEmitted;
@@ -200,11 +211,11 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 	@Override
 	public void onError(Throwable t) {
 		if (done) {
-			Operators.onErrorDropped(t, actual.currentContext());
+			dropError(t);
 			return;
 		}
 		if (cancelled) {
-			Operators.onErrorDropped(t, actual.currentContext());
+			dropError(t);
 		}
 		error = t;
 		done = true;
@@ -248,6 +259,7 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 			return;
 		}
 		cancelled = true;
+		stopListening();
 		if (SUBSCRIBE.compareAndSet(this, NOT_SUBSCRIBED, CANCELLED_UNSENT)) {
 			// Not granted yet: nothing was sent, and the grant will not subscribe the driver.
 			releaseLease();
@@ -272,11 +284,12 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 			mapping.set(true);
 		}
 		if (!done) {
-			try {
-				drainTimer = bound.timer().schedule(this::drainTimedOut, bound.timeout().toNanos(), TimeUnit.NANOSECONDS);
+			Lease l = lease;
+			if (l != null && bound.drainBudget().compareTo(bound.timeout()) < 0 && l.gate().serverCancel().isSupported()) {
+				schedule(this::drainBudgetSpent, bound.drainBudget());
 			}
-			catch (RuntimeException rejected) {
-				Operators.onErrorDropped(rejected, actual.currentContext());
+			else {
+				schedule(this::drainTimedOut, bound.timeout());
 			}
 		}
 		GatedResult r = emitted;
@@ -290,6 +303,70 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 			}
 		}
 		requestUpstream(Long.MAX_VALUE);
+	}
+
+	private void schedule(Runnable task, Duration delay) {
+		try {
+			drainTimer = bound.timer().schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+		}
+		catch (RuntimeException rejected) {
+			Operators.onErrorDropped(rejected, actual.currentContext());
+		}
+	}
+
+	/** The drain outlasted its budget: ask the server to cancel the statement, then wait out the rest of the bound. */
+	private void drainBudgetSpent() {
+		if (leaseHeld == 0) {
+			return;
+		}
+		Lease l = lease;
+		if (l != null && l.isAbandonedExecution()) {
+			requestServerCancel(l);
+		}
+		schedule(this::drainTimedOut, bound.timeout().minus(bound.drainBudget()));
+		if (leaseHeld == 0) {
+			drainTimer.dispose();
+		}
+	}
+
+	private void requestServerCancel(Lease l) {
+		Publisher<?> request = l.gate().serverCancel().request();
+		if (request == null || !l.markCancelRequested()) {
+			// The driver has none, the connection is in a transaction, or another drain of this statement asked.
+			return;
+		}
+		// Held until the server has taken the request: a cancel that arrived after the next statement was sent
+		// would cancel that one instead.
+		for (;;) {
+			int h = holds;
+			if (h == 0 || leaseHeld == 0) {
+				return;
+			}
+			if (HOLDS.compareAndSet(this, h, h + 1)) {
+				break;
+			}
+		}
+		Flux.from(request).subscribe(new CancelRequest(actual.currentContext()));
+	}
+
+	/** Drops an error nobody listens to, unless it is the server's answer to the cancel this drain asked for. */
+	private void dropError(Throwable t) {
+		Lease l = lease;
+		if (l == null || !l.isCancelRequested() || !ServerCancel.isCancellation(t)) {
+			Operators.onErrorDropped(t, actual.currentContext());
+		}
+	}
+
+	private void stopListening() {
+		Lease l = lease;
+		if (LISTENING.compareAndSet(this, 1, 0) && l != null) {
+			l.stopListening();
+		}
+	}
+
+	/** Whether this subscriber receives the results of a statement's execution (rather than a command's completion). */
+	boolean wrapsResults() {
+		return wrapResults;
 	}
 
 	private void drainTimedOut() {
@@ -449,6 +526,48 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 		}
 	}
 
+	/** The server's cancel request in flight: keeps the lease until the server has taken it; errors are dropped. */
+	private final class CancelRequest implements CoreSubscriber<Object> {
+
+		private final Context context;
+		private final AtomicBoolean ended = new AtomicBoolean();
+
+		CancelRequest(Context context) {
+			this.context = context;
+		}
+
+		@Override
+		public Context currentContext() {
+			return context;
+		}
+
+		@Override
+		public void onSubscribe(Subscription s) {
+			s.request(Long.MAX_VALUE);
+		}
+
+		@Override
+		public void onNext(Object o) {
+		}
+
+		@Override
+		public void onError(Throwable t) {
+			Operators.onErrorDropped(t, context);
+			end();
+		}
+
+		@Override
+		public void onComplete() {
+			end();
+		}
+
+		private void end() {
+			if (ended.compareAndSet(false, true)) {
+				endHold();
+			}
+		}
+	}
+
 	/** Reads a cancelled statement's result to its end; its errors are dropped (nobody is listening). */
 	private final class ResultDrain implements CoreSubscriber<Object>, Disposable {
 
@@ -482,7 +601,7 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 
 		@Override
 		public void onError(Throwable t) {
-			Operators.onErrorDropped(t, actual.currentContext());
+			dropError(t);
 			end();
 		}
 
@@ -624,6 +743,7 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 	private void terminate() {
 		// The drain loop is exclusive and returns for good after this: WIP is never decremented again.
 		cancelled = true;
+		stopListening();
 		Throwable t = error;
 		if (t != null) {
 			actual.onError(t);

@@ -16,6 +16,10 @@ final class Lease {
 
 	private static final AtomicIntegerFieldUpdater<Lease> REFS =
 			AtomicIntegerFieldUpdater.newUpdater(Lease.class, "refs");
+	private static final AtomicIntegerFieldUpdater<Lease> LISTENING =
+			AtomicIntegerFieldUpdater.newUpdater(Lease.class, "listening");
+	private static final AtomicIntegerFieldUpdater<Lease> CANCEL_REQUESTED =
+			AtomicIntegerFieldUpdater.newUpdater(Lease.class, "cancelRequested");
 	@SuppressWarnings("rawtypes")
 	private static final AtomicReferenceFieldUpdater<Lease, GatedSubscriber> CONSUMER =
 			AtomicReferenceFieldUpdater.newUpdater(Lease.class, GatedSubscriber.class, "consumer");
@@ -24,6 +28,10 @@ final class Lease {
 	private final Publisher<?> source;
 	private final GatedSubscriber<?> first;
 	private volatile int refs = 1;
+	// The operation's subscriber and every consumption of its results whose downstream has neither cancelled
+	// nor been terminated: at zero nobody waits for the statement any more, and the server may cancel it.
+	private volatile int listening = 1;
+	private volatile int cancelRequested;
 	private volatile boolean contended;
 	// Most statements have exactly one result consumption: it is registered without a lock or a list.
 	private volatile @Nullable GatedSubscriber<?> consumer;
@@ -51,6 +59,37 @@ final class Lease {
 				return true;
 			}
 		}
+	}
+
+	/**
+	 * A consumption of one of the results is being subscribed: counted before it claims its result, so that
+	 * a consumption that owns a result is always counted until it stops (see {@link #stopListening()}).
+	 */
+	void listen() {
+		LISTENING.incrementAndGet(this);
+	}
+
+	/** The operation's subscriber or one of its consumptions has been cancelled or terminated downstream. */
+	void stopListening() {
+		LISTENING.decrementAndGet(this);
+	}
+
+	/**
+	 * Whether this is a statement's execution that nobody waits for any more: its subscriber and every
+	 * consumption of its results were cancelled (or terminated), so what remains of it is only drained.
+	 */
+	boolean isAbandonedExecution() {
+		return listening <= 0 && first.wrapsResults();
+	}
+
+	/** True for the first caller: the one that asks the server to cancel this statement. */
+	boolean markCancelRequested() {
+		return CANCEL_REQUESTED.compareAndSet(this, 0, 1);
+	}
+
+	/** Whether the server was asked to cancel this statement: its "canceling statement" error is expected. */
+	boolean isCancelRequested() {
+		return cancelRequested != 0;
 	}
 
 	/** Whether every reference has been dropped: the operation is over, or was cancelled before its turn. */

@@ -33,13 +33,13 @@ public final class ScopeEngine {
 	private final ScopeSpec<Binding> lazy = new LazyConnection();
 
 	public ScopeEngine(ConnectionFactory factory, String description, Duration requiresNewAcquireTimeout, Scheduler timer,
-			Duration cleanupTimeout) {
+			Duration cleanupTimeout, Duration drainBudget) {
 		this.factory = factory;
 		this.key = new FactoryKey(factory);
 		this.description = description;
 		this.requiresNewAcquireTimeout = requiresNewAcquireTimeout;
 		this.timer = timer;
-		this.cleanup = new CleanupBound(cleanupTimeout, timer);
+		this.cleanup = new CleanupBound(cleanupTimeout, timer, drainBudget);
 	}
 
 	public String description() {

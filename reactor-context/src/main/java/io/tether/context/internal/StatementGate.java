@@ -30,6 +30,7 @@ import reactor.core.publisher.MonoSink;
 final class StatementGate {
 
 	private final CleanupBound bound;
+	private final ServerCancel serverCancel;
 
 	// All fields guarded by "this"; no user code or driver code runs while the lock is held.
 	private @Nullable Lease active;
@@ -42,12 +43,18 @@ final class StatementGate {
 	private int stragglers;
 	private volatile boolean poisoned;
 
-	StatementGate(CleanupBound bound) {
+	StatementGate(CleanupBound bound, ServerCancel serverCancel) {
 		this.bound = bound;
+		this.serverCancel = serverCancel;
 	}
 
 	CleanupBound bound() {
 		return bound;
+	}
+
+	/** How a drain that outlasts its budget asks the server to cancel the statement (see {@link GatedSubscriber}). */
+	ServerCancel serverCancel() {
+		return serverCancel;
 	}
 
 	/** Marks the connection's protocol state as unknown: its release destroys it. */

@@ -29,7 +29,7 @@ class CleanupBoundTest {
 
 	private final VirtualTimeScheduler time = VirtualTimeScheduler.create();
 	private final CountingScheduler timer = new CountingScheduler(time);
-	private final CleanupBound bound = new CleanupBound(TIMEOUT, timer);
+	private final CleanupBound bound = new CleanupBound(TIMEOUT, timer, Duration.ofMillis(5));
 
 	private Mono<Void> bounded(Mono<Void> step) {
 		return bound.bound(step, () -> new TimeoutException("step timed out"));
@@ -103,7 +103,7 @@ class CleanupBoundTest {
 	void aStepOnADisposedTimerFailsWithTheRejection() {
 		VirtualTimeScheduler disposed = VirtualTimeScheduler.create();
 		disposed.dispose();
-		CleanupBound dead = new CleanupBound(TIMEOUT, disposed);
+		CleanupBound dead = new CleanupBound(TIMEOUT, disposed, Duration.ofMillis(5));
 		StepVerifier.create(dead.bound(Mono.never(), () -> new TimeoutException("unused")))
 				.expectError(RejectedExecutionException.class)
 				.verify(Duration.ofSeconds(5));

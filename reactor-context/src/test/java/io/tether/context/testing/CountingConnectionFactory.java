@@ -17,7 +17,11 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
@@ -38,6 +42,7 @@ public final class CountingConnectionFactory implements ConnectionFactory, Wrapp
 	private final AtomicInteger released = new AtomicInteger();
 	private final AtomicInteger doubleReleases = new AtomicInteger();
 	private final AtomicInteger ids = new AtomicInteger();
+	private final AtomicLong rowsRead = new AtomicLong();
 	private final Queue<Executed> statements = new ConcurrentLinkedQueue<>();
 	private final List<CountingConnection> connections = new CopyOnWriteArrayList<>();
 
@@ -98,6 +103,14 @@ public final class CountingConnectionFactory implements ConnectionFactory, Wrapp
 	/** Connections acquired and not yet released. */
 	public int open() {
 		return acquired.get() - released.get();
+	}
+
+	/**
+	 * Rows the driver handed over through the results of statements ({@code map} and {@code flatMap} of a
+	 * {@link io.r2dbc.spi.Result}), whoever read them: the application, or Tether draining a cancelled result.
+	 */
+	public long rowsRead() {
+		return rowsRead.get();
 	}
 
 	public List<Executed> statements() {
@@ -343,11 +356,65 @@ public final class CountingConnectionFactory implements ConnectionFactory, Wrapp
 		@Override
 		public Publisher<? extends io.r2dbc.spi.Result> execute() {
 			Consumer<ContextView> hook = onExecute;
-			return Flux.deferContextual(ctx -> Flux.from(delegate.execute()).doOnSubscribe(s -> hook.accept(ctx)));
+			return Flux.deferContextual(ctx -> Flux.from(delegate.execute()).doOnSubscribe(s -> hook.accept(ctx)))
+					.map(CountingResult::new);
 		}
 
 		@Override
 		public Statement unwrap() {
+			return delegate;
+		}
+	}
+
+	/** Counts the rows read from a result, by whichever of its methods. */
+	private final class CountingResult implements io.r2dbc.spi.Result, Wrapped<io.r2dbc.spi.Result> {
+
+		private final io.r2dbc.spi.Result delegate;
+
+		CountingResult(io.r2dbc.spi.Result delegate) {
+			this.delegate = delegate;
+		}
+
+		@Override
+		public Publisher<Long> getRowsUpdated() {
+			return delegate.getRowsUpdated();
+		}
+
+		@Override
+		public <T> Publisher<T> map(BiFunction<io.r2dbc.spi.Row, io.r2dbc.spi.RowMetadata, ? extends T> mappingFunction) {
+			return delegate.map((row, metadata) -> {
+				rowsRead.incrementAndGet();
+				return mappingFunction.apply(row, metadata);
+			});
+		}
+
+		@Override
+		public <T> Publisher<T> map(Function<? super io.r2dbc.spi.Readable, ? extends T> mappingFunction) {
+			return delegate.map(readable -> {
+				if (readable instanceof io.r2dbc.spi.Row) {
+					rowsRead.incrementAndGet();
+				}
+				return mappingFunction.apply(readable);
+			});
+		}
+
+		@Override
+		public io.r2dbc.spi.Result filter(Predicate<io.r2dbc.spi.Result.Segment> filter) {
+			return new CountingResult(delegate.filter(filter));
+		}
+
+		@Override
+		public <T> Publisher<T> flatMap(Function<io.r2dbc.spi.Result.Segment, ? extends Publisher<? extends T>> mappingFunction) {
+			return delegate.flatMap(segment -> {
+				if (segment instanceof io.r2dbc.spi.Result.RowSegment) {
+					rowsRead.incrementAndGet();
+				}
+				return mappingFunction.apply(segment);
+			});
+		}
+
+		@Override
+		public io.r2dbc.spi.Result unwrap() {
 			return delegate;
 		}
 	}
