@@ -61,6 +61,28 @@ class PostgresCancelDrainIT extends CancelDrainContract {
 	}
 
 	/**
+	 * PostgreSQL cancels only the statement a backend is executing when the cancel request arrives: one that
+	 * overtakes its statement (still in the socket, being parsed) is lost. With a budget of zero the request
+	 * leaves the moment the drain starts, so it often overtakes; the drain sends it again until the statement
+	 * ends. (Sent once, a lost request left the minute-long sleep running: the scope's next statement waited
+	 * behind it, about one build in ten with the 5 ms default on a loaded machine.)
+	 */
+	@Test
+	void aCancelRequestThatOvertakesItsStatementIsSentAgain() {
+		ConnectionScope eager = ConnectionScope.builder(counting).name("eager-cancel").drainBudget(java.time.Duration.ZERO)
+				.build();
+		counting.onExecute(ctx -> ctx.<Sinks.Empty<Void>>getOrEmpty(Sinks.Empty.class).ifPresent(Sinks.Empty::tryEmitEmpty));
+		for (int i = 0; i < 5; i++) {
+			Sinks.Empty<Void> cancel = Sinks.empty();
+			eager.inConnection(eager.withConnectionMany(c -> query(c, "SELECT 1 FROM pg_sleep(60)", Integer.class))
+							.takeUntilOther(cancel.asMono())
+							.contextWrite(ctx -> ctx.put(Sinks.Empty.class, cancel))
+							.then(eager.withConnection(c -> query(c, "SELECT 2", Integer.class).single())))
+					.as(StepVerifier::create).expectNext(2).expectComplete().verify(java.time.Duration.ofSeconds(30));
+		}
+	}
+
+	/**
 	 * {@code take(1)} of the results (not of the rows) cancels the execution while the application still reads
 	 * the first result's rows: nobody has given up on the statement, so it is not cancelled at the server, however
 	 * long the rows take.

@@ -113,6 +113,12 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 	private volatile @Nullable Queue<GatedResult> moreEmitted;
 	private volatile Disposable.@Nullable Composite drains;
 	private volatile Disposable drainTimer = Disposables.disposed();
+	// the drain's deadline on the bound's timer, and how long until the cancel request is sent again
+	private volatile long drainDeadline;
+	private volatile long cancelIntervalNanos;
+	// this subscriber sent the statement's cancel request; one is on its way to the server
+	private volatile boolean cancelSender;
+	private volatile boolean cancelInFlight;
 
 	GatedSubscriber(CoreSubscriber<? super T> actual, boolean wrapResults, CleanupBound bound,
 			@Nullable AtomicBoolean draining) {
@@ -286,6 +292,7 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 		if (!done) {
 			Lease l = lease;
 			if (l != null && bound.drainBudget().compareTo(bound.timeout()) < 0 && l.gate().serverCancel().isSupported()) {
+				drainDeadline = bound.timer().now(TimeUnit.NANOSECONDS) + bound.timeout().toNanos();
 				schedule(this::drainBudgetSpent, bound.drainBudget());
 			}
 			else {
@@ -321,20 +328,52 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 		}
 		Lease l = lease;
 		if (l != null && l.isAbandonedExecution()) {
-			requestServerCancel(l);
+			Publisher<?> request = l.gate().serverCancel().request();
+			// The driver may have none, the connection may be in a transaction, or another drain of this
+			// statement asked.
+			if (request != null && l.markCancelRequested()) {
+				cancelSender = true;
+				sendServerCancel(request);
+			}
 		}
-		schedule(this::drainTimedOut, bound.timeout().minus(bound.drainBudget()));
+		scheduleNextCheck(Math.max(2 * bound.drainBudget().toNanos(), TimeUnit.MILLISECONDS.toNanos(1)));
+	}
+
+	/**
+	 * PostgreSQL cancels only the statement its backend is executing when the request arrives: a request that
+	 * overtakes the statement (still in the socket, being parsed) is lost, and the statement then runs to its
+	 * end. So while the drain goes on, the request is sent again, at growing intervals, until the drain ends or
+	 * the bound gives up on the connection.
+	 */
+	private void scheduleNextCheck(long intervalNanos) {
+		long left = drainDeadline - bound.timer().now(TimeUnit.NANOSECONDS);
+		if (!cancelSender || left <= intervalNanos) {
+			schedule(this::drainTimedOut, Duration.ofNanos(Math.max(left, 0)));
+		}
+		else {
+			cancelIntervalNanos = intervalNanos;
+			schedule(this::cancelAgain, Duration.ofNanos(intervalNanos));
+		}
 		if (leaseHeld == 0) {
 			drainTimer.dispose();
 		}
 	}
 
-	private void requestServerCancel(Lease l) {
-		Publisher<?> request = l.gate().serverCancel().request();
-		if (request == null || !l.markCancelRequested()) {
-			// The driver has none, the connection is in a transaction, or another drain of this statement asked.
+	private void cancelAgain() {
+		if (leaseHeld == 0) {
 			return;
 		}
+		Lease l = lease;
+		if (l != null && !cancelInFlight) {
+			Publisher<?> request = l.gate().serverCancel().request();
+			if (request != null) {
+				sendServerCancel(request);
+			}
+		}
+		scheduleNextCheck(Math.min(2 * cancelIntervalNanos, TimeUnit.SECONDS.toNanos(1)));
+	}
+
+	private void sendServerCancel(Publisher<?> request) {
 		// Held until the server has taken the request: a cancel that arrived after the next statement was sent
 		// would cancel that one instead.
 		for (;;) {
@@ -346,6 +385,7 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 				break;
 			}
 		}
+		cancelInFlight = true;
 		Flux.from(request).subscribe(new CancelRequest(actual.currentContext()));
 	}
 
@@ -563,6 +603,7 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 
 		private void end() {
 			if (ended.compareAndSet(false, true)) {
+				cancelInFlight = false;
 				endHold();
 			}
 		}
