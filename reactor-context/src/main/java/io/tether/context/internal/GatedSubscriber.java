@@ -386,7 +386,11 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 			}
 		}
 		cancelInFlight = true;
-		Flux.from(request).subscribe(new CancelRequest(actual.currentContext()));
+		// Keeps the lease until the server has taken the request; errors are dropped.
+		DroppingSubscriber.run(request, actual.currentContext(), () -> {
+			cancelInFlight = false;
+			endHold();
+		});
 	}
 
 	/** Drops an error nobody listens to, unless it is the server's answer to the cancel this drain asked for. */
@@ -473,7 +477,9 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 			if (g != null) {
 				g.straggle();
 			}
-			Flux.from(r.map((row, metadata) -> Boolean.TRUE)).subscribe(new Straggler(g, actual.currentContext()));
+			// Drained outside any lease, then the gate is told; errors are dropped.
+			DroppingSubscriber.run(r.map((row, metadata) -> Boolean.TRUE), actual.currentContext(),
+					g == null ? () -> { } : g::straggled);
 			return;
 		}
 		HOLDS.incrementAndGet(this);
@@ -520,93 +526,6 @@ final class GatedSubscriber<T> implements CoreSubscriber<T>, Subscription {
 		HOLDS.decrementAndGet(this);
 		releaseLease();
 		drain();
-	}
-
-	/** Drains a result outside any lease and then tells the gate; errors are dropped. */
-	private static final class Straggler implements CoreSubscriber<Object> {
-
-		private final @Nullable StatementGate gate;
-		private final Context context;
-
-		Straggler(@Nullable StatementGate gate, Context context) {
-			this.gate = gate;
-			this.context = context;
-		}
-
-		@Override
-		public Context currentContext() {
-			return context;
-		}
-
-		@Override
-		public void onSubscribe(Subscription s) {
-			s.request(Long.MAX_VALUE);
-		}
-
-		@Override
-		public void onNext(Object o) {
-		}
-
-		@Override
-		public void onError(Throwable t) {
-			Operators.onErrorDropped(t, context);
-			end();
-		}
-
-		@Override
-		public void onComplete() {
-			end();
-		}
-
-		private void end() {
-			StatementGate g = gate;
-			if (g != null) {
-				g.straggled();
-			}
-		}
-	}
-
-	/** The server's cancel request in flight: keeps the lease until the server has taken it; errors are dropped. */
-	private final class CancelRequest implements CoreSubscriber<Object> {
-
-		private final Context context;
-		private final AtomicBoolean ended = new AtomicBoolean();
-
-		CancelRequest(Context context) {
-			this.context = context;
-		}
-
-		@Override
-		public Context currentContext() {
-			return context;
-		}
-
-		@Override
-		public void onSubscribe(Subscription s) {
-			s.request(Long.MAX_VALUE);
-		}
-
-		@Override
-		public void onNext(Object o) {
-		}
-
-		@Override
-		public void onError(Throwable t) {
-			Operators.onErrorDropped(t, context);
-			end();
-		}
-
-		@Override
-		public void onComplete() {
-			end();
-		}
-
-		private void end() {
-			if (ended.compareAndSet(false, true)) {
-				cancelInFlight = false;
-				endHold();
-			}
-		}
 	}
 
 	/** Reads a cancelled statement's result to its end; its errors are dropped (nobody is listening). */
