@@ -431,6 +431,26 @@ abstract class TransactionContract extends DatabaseContract {
 		assertThat(txCommands()).containsExactly("2:BEGIN", "2:ROLLBACK");
 	}
 
+	/**
+	 * Clause 4: a joined inner scope that has completed is not cut short by a cancel that reaches it afterwards,
+	 * so the outer commits. Reactor's operators do send such cancels: {@code Flux.zip} cancels all its sources,
+	 * finished ones too, when one completes empty. (The join marked rollback-only on any cancel of a body
+	 * without a value, and the outer rolled back with UnexpectedRollbackException although all its work was done.)
+	 */
+	@Test
+	void cancelAfterAJoinedScopeCompletedDoesNotMarkRollbackOnly() {
+		AtomicBoolean cancelledAfterCompletion = new AtomicBoolean();
+		AtomicBoolean completed = new AtomicBoolean();
+		Mono<Void> joined = scope.inTransaction(insert(1).then())
+				.doOnSuccess(v -> completed.set(true))
+				.doOnCancel(() -> cancelledAfterCompletion.set(completed.get()));
+		scope.inTransaction(Flux.zip(joined, Mono.just("x")).then(insert(3)))
+				.as(StepVerifier::create).expectNext(1L).expectComplete().verify(TIMEOUT);
+		assertThat(cancelledAfterCompletion).as("zip cancelled the completed joined scope").isTrue();
+		assertThat(committedIds()).containsExactly(1, 3);
+		assertThat(txCommands()).containsExactly("2:BEGIN", "2:COMMIT");
+	}
+
 	/** Clause 4: setRollbackOnly() rolls back and the scope completes normally; isRollbackOnly() reports the mark. */
 	@Test
 	void setRollbackOnlyRollsBackAndCompletesNormally() {

@@ -7,6 +7,7 @@ import io.tether.context.IllegalTransactionStateException;
 import io.tether.context.NoBoundConnectionException;
 import io.tether.context.TransactionOptions;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
@@ -192,20 +193,30 @@ public final class ScopeEngine {
 		return (Mono<T>) p;
 	}
 
+	/**
+	 * The body inside the active transaction: an error marks it rollback-only, and so does a cancel that cuts
+	 * the body short. A cancel after the body finished does not: Reactor's operators pass one on after
+	 * completion (Flux.zip cancels its finished sources, flatMap and then() forward a late downstream cancel),
+	 * and the body's work is done. A Mono that delivered its value is done too (next() cancels right after it).
+	 */
 	private static <T> Publisher<T> join(TransactionState tx, Publisher<? extends T> body, boolean mono) {
+		// Per subscription (transaction() runs at subscription); volatile: a cancel may come from another thread.
+		AtomicBoolean done = new AtomicBoolean();
+		Runnable cancelled = () -> {
+			if (!done.get()) {
+				tx.markInnerCancelled();
+			}
+		};
 		if (mono) {
-			// A Mono that delivered its value is done even if the downstream cancels right after (next()).
-			boolean[] produced = new boolean[1];
 			return Mono.<T>fromDirect(body)
-					.doOnNext(v -> produced[0] = true)
+					.doOnSuccess(v -> done.set(true))
 					.doOnError(tx::markInnerFailure)
-					.doOnCancel(() -> {
-						if (!produced[0]) {
-							tx.markInnerCancelled();
-						}
-					});
+					.doOnCancel(cancelled);
 		}
-		return Flux.<T>from(body).doOnError(tx::markInnerFailure).doOnCancel(tx::markInnerCancelled);
+		return Flux.<T>from(body)
+				.doOnComplete(() -> done.set(true))
+				.doOnError(tx::markInnerFailure)
+				.doOnCancel(cancelled);
 	}
 
 	// ---- scope specifications
