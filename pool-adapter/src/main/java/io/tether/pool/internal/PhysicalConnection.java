@@ -22,6 +22,8 @@ final class PhysicalConnection {
 	volatile long lastReturnedAt;
 	/** Whether an application holds it (keep-alive checks only idle ones). */
 	volatile boolean checkedOut;
+	/** Counted among the pool's idle connections for {@code maxIdle} (see {@code PoolEngine#keepIdle}). */
+	final java.util.concurrent.atomic.AtomicBoolean countedIdle = new java.util.concurrent.atomic.AtomicBoolean();
 	/** When a validation or keep-alive check last succeeded (0 = never). */
 	volatile long lastValidatedAt;
 

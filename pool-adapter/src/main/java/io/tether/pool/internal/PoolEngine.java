@@ -101,6 +101,8 @@ public final class PoolEngine {
 	private final Sinks.Empty<Void> drained = Sinks.empty();
 	private final Sinks.Empty<Void> closed = Sinks.empty();
 	private final AtomicBoolean housekeeping = new AtomicBoolean();
+	// connections idle in the pool or on their way there, as counted for maxIdle
+	private final java.util.concurrent.atomic.AtomicInteger idleCounted = new java.util.concurrent.atomic.AtomicInteger();
 	private final Disposable.Swap housekeeper = Disposables.swap();
 	private volatile @Nullable Thread shutdownHook;
 
@@ -243,6 +245,8 @@ public final class PoolEngine {
 		}
 		PhysicalConnection c = new PhysicalConnection(ids.incrementAndGet(), connection, now, limit);
 		live.add(c);
+		// A new connection goes idle (warm-up, minIdle) or to a borrower, whose checkout counts it off again.
+		countIdle(c);
 		LOG.debug("Pool '{}' opened {}", name, c);
 		Duration took = Duration.ofMillis(now - start);
 		fire(l -> l.created(took));
@@ -252,6 +256,7 @@ public final class PoolEngine {
 	private Mono<Void> destroy(PhysicalConnection c) {
 		return Mono.defer(() -> {
 			live.remove(c);
+			uncountIdle(c);
 			String reason = c.evictionReason();
 			if (reason != null) {
 				if (reason.equals("broken")) {
@@ -393,6 +398,7 @@ public final class PoolEngine {
 	PooledConnection checkout(PooledRef<PhysicalConnection> ref, long startedAt, @Nullable Throwable acquiredStack) {
 		long now = now();
 		PhysicalConnection c = ref.poolable();
+		uncountIdle(c);
 		c.uses.incrementAndGet();
 		c.checkedOut = true;
 		PooledConnection connection = new PooledConnection(this, ref, now, acquiredStack);
@@ -515,14 +521,42 @@ public final class PoolEngine {
 		});
 	}
 
+	/**
+	 * Takes one of the {@code maxIdle} places for a connection on its way back, or says there is none left.
+	 * The count is the pool's own, changed at the moment of the decision: the pool's idle size would only show
+	 * a connection once it is back, so returns that run at once (a burst ending together) would each see room
+	 * and all stay (a cap of 2 left 3 idle).
+	 */
+	private boolean keepIdle(PhysicalConnection c) {
+		for (;;) {
+			int n = idleCounted.get();
+			if (n >= settings.maxIdle()) {
+				return false;
+			}
+			if (idleCounted.compareAndSet(n, n + 1)) {
+				c.countedIdle.set(true);
+				return true;
+			}
+		}
+	}
+
+	private void countIdle(PhysicalConnection c) {
+		if (c.countedIdle.compareAndSet(false, true)) {
+			idleCounted.incrementAndGet();
+		}
+	}
+
+	private void uncountIdle(PhysicalConnection c) {
+		if (c.countedIdle.compareAndSet(true, false)) {
+			idleCounted.decrementAndGet();
+		}
+	}
+
 	private Mono<Void> returnToPool(PooledConnection connection) {
 		PhysicalConnection c = connection.physical;
 		c.lastReturnedAt = now();
-		if (settings.maxIdle() < settings.maxSize()) {
-			InstrumentedPool.PoolMetrics m = pool.metrics();
-			if (m.pendingAcquireSize() == 0 && m.idleSize() >= settings.maxIdle()) {
-				return invalidate(connection.ref, "maxIdle");
-			}
+		if (settings.maxIdle() < settings.maxSize() && !keepIdle(c) && pool.metrics().pendingAcquireSize() == 0) {
+			return invalidate(connection.ref, "maxIdle");
 		}
 		// reactor-pool applies the eviction predicate (lifetime, uses) before recycling.
 		return connection.ref.release();
