@@ -101,7 +101,9 @@ public final class PoolEngine {
 	private final Sinks.Empty<Void> drained = Sinks.empty();
 	private final Sinks.Empty<Void> closed = Sinks.empty();
 	private final AtomicBoolean housekeeping = new AtomicBoolean();
-	// connections idle in the pool or on their way there, as counted for maxIdle
+	// connections idle in the pool or on their way there, as counted for maxIdle; counted only when maxIdle caps
+	// anything (below maxSize), so the default configuration pays nothing per checkout
+	private final boolean idleCapped;
 	private final java.util.concurrent.atomic.AtomicInteger idleCounted = new java.util.concurrent.atomic.AtomicInteger();
 	private final Disposable.Swap housekeeper = Disposables.swap();
 	private volatile @Nullable Thread shutdownHook;
@@ -109,6 +111,7 @@ public final class PoolEngine {
 	public PoolEngine(ConnectionFactory target, PoolSettings settings) {
 		this.target = target;
 		this.settings = settings;
+		this.idleCapped = settings.maxIdle() < settings.maxSize();
 		this.name = settings.name();
 		this.scheduler = settings.scheduler();
 		IdleTopUpAllocationStrategy strategy = new IdleTopUpAllocationStrategy(settings.maxSize(), settings.minIdle(), LOG);
@@ -541,13 +544,13 @@ public final class PoolEngine {
 	}
 
 	private void countIdle(PhysicalConnection c) {
-		if (c.countedIdle.compareAndSet(false, true)) {
+		if (idleCapped && c.countedIdle.compareAndSet(false, true)) {
 			idleCounted.incrementAndGet();
 		}
 	}
 
 	private void uncountIdle(PhysicalConnection c) {
-		if (c.countedIdle.compareAndSet(true, false)) {
+		if (idleCapped && c.countedIdle.compareAndSet(true, false)) {
 			idleCounted.decrementAndGet();
 		}
 	}
@@ -555,7 +558,7 @@ public final class PoolEngine {
 	private Mono<Void> returnToPool(PooledConnection connection) {
 		PhysicalConnection c = connection.physical;
 		c.lastReturnedAt = now();
-		if (settings.maxIdle() < settings.maxSize() && !keepIdle(c) && pool.metrics().pendingAcquireSize() == 0) {
+		if (idleCapped && !keepIdle(c) && pool.metrics().pendingAcquireSize() == 0) {
 			return invalidate(connection.ref, "maxIdle");
 		}
 		// reactor-pool applies the eviction predicate (lifetime, uses) before recycling.
